@@ -1,0 +1,1 @@
+"""Reports: heatmaps (leaderboards and findings build on results)."""
