@@ -1,0 +1,78 @@
+"""Safe loading: verified, weights-only checkpoints; clear refusals otherwise."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from cem_bench.errors import CemBenchError
+from cem_bench.images import file_sha256
+from model_registry.archs.analytic import BoxBlur
+from model_registry.card import ModelCard
+from model_registry.loading import load_model, load_strict
+from model_registry.weights import read_state_dict, resolve_weights
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def tiny() -> torch.nn.Module:
+    return Tiny()
+
+
+def card_for(path, sha256=None, **weights) -> ModelCard:
+    return ModelCard.model_validate({
+        "name": "tiny", "description": "test", "tasks": [{"task": "dn"}],
+        "architecture": {"source": "module", "name": "test_weights:tiny"},
+        "weights": {"file": str(path), "sha256": sha256 or file_sha256(path), **weights},
+        "origin": {"paper": "none"}, "license": "MIT",
+    })
+
+
+def test_state_dict_loads_and_verifies(tmp_path):
+    path = tmp_path / "tiny.pth"
+    torch.save({"params": {f"module.{k}": v for k, v in Tiny().state_dict().items()}}, path)
+    model = load_model(card_for(path, key="params", strip_prefix="module."))
+    assert model.weights_sha256 == file_sha256(path)
+    assert model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 8, 8)
+
+
+def test_whole_pickled_model_is_refused(tmp_path):
+    path = tmp_path / "whole.pth"
+    torch.save(BoxBlur(3), path)  # needs code to unpickle
+    with pytest.raises(CemBenchError, match="needs code to unpickle.*state_dict"):
+        read_state_dict(path)
+
+
+def test_wrong_sha256_and_missing_file(tmp_path):
+    path = tmp_path / "tiny.pth"
+    torch.save(Tiny().state_dict(), path)
+    with pytest.raises(CemBenchError, match="sha256"):
+        resolve_weights(card_for(path, sha256="0" * 64))
+    with pytest.raises(CemBenchError, match="weights file not found"):
+        resolve_weights(card_for(path), explicit=tmp_path / "nope.pth")
+    missing = card_for(path).model_copy(update={"weights": card_for(path).weights.model_copy(update={"file": "nope/x.pth"})})
+    with pytest.raises(CemBenchError, match="weights for tiny not found"):
+        resolve_weights(missing)
+
+
+def test_mismatched_state_dict_names_the_keys():
+    state = Tiny().state_dict()
+    state["extra.weight"] = torch.zeros(1)
+    del state["conv.bias"]
+    with pytest.raises(CemBenchError, match=r"missing \['conv.bias'\]; unexpected \['extra.weight'\]"):
+        load_strict(Tiny(), state, "tiny")
+
+
+def test_safetensors_are_read(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "tiny.safetensors"
+    save_file(Tiny().state_dict(), str(path))
+    assert set(read_state_dict(path)) == {"conv.weight", "conv.bias"}
