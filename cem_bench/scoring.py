@@ -20,7 +20,7 @@ from .images import array_sha256, read_rgb
 from .metrics import effect_counts, effect_range
 from .protocol import Protocol
 from .report.heatmap import BOUNDS, render_cem
-from .results import SCHEMA_VERSION, atomic_write_bytes, git_revision, map_to_json, validate_result
+from .results import SCHEMA_VERSION, atomic_write_bytes, git_revision, map_to_json, validate_result, write_result
 from .tasks import Degraded, Task, get_task
 from .tasks.sr import bicubic_resize
 
@@ -59,8 +59,6 @@ class ScoredRun:
         out = Path(out_dir)
         png = self.heatmap_png()
         atomic_write_bytes(out / "cem.png", png)
-        from .results import write_result
-
         return write_result(self.record, out / "result.json")
 
 

@@ -9,8 +9,6 @@ negative effect, white = none, red = positive) after clipping CE to ``±bound`` 
 from __future__ import annotations
 
 import io
-from pathlib import Path
-
 import numpy as np
 
 # Display bounds of the reference code, in dB.
@@ -71,10 +69,3 @@ def render_cem(ce: np.ndarray, block: int, background: np.ndarray, roi: tuple[in
     plt.close(figure)
     return buffer.getvalue()
 
-
-def save_cem(path: str | Path, **kwargs) -> Path:
-    from ..results import atomic_write_bytes
-
-    path = Path(path)
-    atomic_write_bytes(path, render_cem(**kwargs))
-    return path
