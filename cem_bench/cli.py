@@ -7,7 +7,7 @@ import sys
 import warnings
 
 from . import __version__
-from .commands import COMMANDS
+from .commands import discover
 from .errors import CemBenchError
 
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cem-bench", description="Causal Effect Maps for image-restoration models.")
     parser.add_argument("--version", action="version", version=f"cem-bench {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in discover():
         command.register(subparsers)
     return parser
 
