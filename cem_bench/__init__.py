@@ -13,6 +13,7 @@ from .banks import PatchBank, load_bank  # noqa: E402
 from .errors import CemBenchError  # noqa: E402
 from .estimator import CEMEstimator, CEMResult  # noqa: E402
 from .geometry import ROI, BlockGrid  # noqa: E402
+from .lam import LAMResult, LAMSettings, lam  # noqa: E402
 from .protocol import PROTOCOL_VERSION, Protocol  # noqa: E402
 from .scoring import ScoredRun, score  # noqa: E402
 from .tasks import Task, get_task  # noqa: E402
@@ -20,4 +21,5 @@ from .tasks import Task, get_task  # noqa: E402
 __all__ = [
     "BlockGrid", "CEMEstimator", "CEMResult", "CemBenchError", "PROTOCOL_VERSION", "PatchBank", "Protocol",
     "ROI", "ScoredRun", "Task", "__version__", "get_task", "load_bank", "score",
+    "LAMResult", "LAMSettings", "lam",
 ]

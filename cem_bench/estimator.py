@@ -2,30 +2,38 @@
 
 For every non-ROI block ``b`` of the output grid, ``CE(b) = PSNR_roi(model(x)) - E[PSNR_roi(model(x
 with block b := degraded random patch))]``. Stage 1 draws ``coarse`` interventions per block; blocks
-where any coarse sample moved the ROI PSNR by at least ``tol`` get ``fine`` further interventions;
-the estimate is the fine mean where it exists, else the coarse mean (the reference does not pool the
-two); ``|CE| < tol`` is set to 0. Each block's draws come from its own seeded generator (see
-``seeding.py``), so the map does not depend on the batch size or on which blocks were evaluated.
+where any coarse sample moved the ROI PSNR by at least ``tol`` get ``fine`` further interventions
+(``sampling="adaptive"``: in rounds of ``step``, stopping early by a pre-registered rule); the estimate
+is the fine mean where it exists, else the coarse mean (the reference does not pool the two);
+``|CE| < tol`` is set to 0. Each block's draws come from its own seeded generator (see
+``seeding.py``), so the map does not depend on the batch size, on which blocks were evaluated, or on
+an interruption (``checkpoint``). Blocks the ROI provably cannot depend on are skipped and the model
+may run on a crop (``acceleration.py``); neither changes the map.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .acceleration import Acceleration, Plan, crop_matches, crop_window, dilate, gradient_support
 from .banks import PatchBank
+from .checkpoint import SampleStore
 from .errors import ModelOutputError
 from .geometry import ROI, BlockGrid
-from .images import to_tensor
+from .images import array_sha256, to_tensor
+from .interventions import InputWindow, Interventions
 from .metrics import roi_psnr
 from .protocol import Protocol
-from .seeding import generator
+from .sampler import Sampler, adaptive_done
 from .tasks import Degraded, Task
 
 Model = Callable[[torch.Tensor], torch.Tensor]
@@ -48,6 +56,8 @@ class CEMResult:
     seconds: float
     fine_blocks: int
     timings: dict[str, float] = field(default_factory=dict)
+    acceleration: dict[str, object] = field(default_factory=dict)
+    resumed_samples: int = 0
 
 
 def auto_batch_size(out_pixels: int, device: torch.device) -> int:
@@ -57,35 +67,15 @@ def auto_batch_size(out_pixels: int, device: torch.device) -> int:
     return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))
 
 
-class _Interventions:
-    """Pastes degraded patches into copies of the model input, by tensor indexing on the device."""
 
-    def __init__(self, task: Task, bank: torch.Tensor, degraded: Degraded, grid: BlockGrid, device: torch.device):
-        self.task, self.bank, self.grid = task, bank, grid
-        bi = grid.in_block
-        lq = to_tensor(degraded.lq).to(device)
-        self.in_height, self.in_width = lq.shape[1:]
-        pad = (0, grid.cols * bi - self.in_width, 0, grid.rows * bi - self.in_height)
-        self.padded = F.pad(lq, pad)
-        self.residual_blocks = None
-        if degraded.residual is not None:
-            residual = F.pad(torch.from_numpy(degraded.residual).permute(2, 0, 1).to(device), pad)
-            blocks = residual.view(3, grid.rows, bi, grid.cols, bi).permute(1, 3, 0, 2, 4)
-            self.residual_blocks = blocks.reshape(grid.n_blocks, 3, bi, bi)
-        self.offsets = torch.arange(bi, device=device)
-
-    def build(self, blocks: torch.Tensor, patch_ids: torch.Tensor, draws: torch.Tensor | None) -> torch.Tensor:
-        count = len(blocks)
-        residual = None if self.residual_blocks is None else self.residual_blocks[blocks]
-        patches = self.task.degrade_patches(self.bank[patch_ids], draws, residual)
-        rows, cols = blocks // self.grid.cols, blocks % self.grid.cols
-        ys = (rows * self.grid.in_block)[:, None] + self.offsets
-        xs = (cols * self.grid.in_block)[:, None] + self.offsets
-        batch = self.padded.expand(count, -1, -1, -1).clone()
-        item = torch.arange(count, device=blocks.device)[:, None, None, None]
-        channel = torch.arange(3, device=blocks.device)[None, :, None, None]
-        batch[item, channel, ys[:, None, :, None], xs[:, None, None, :]] = patches
-        return batch[:, :, : self.in_height, : self.in_width]
+def model_fingerprint(model: Model) -> str:
+    """sha256 of a model's name and parameters/buffers: part of the resume key."""
+    digest = hashlib.sha256(str(getattr(model, "name", type(model).__name__)).encode())
+    if isinstance(model, torch.nn.Module):
+        for name, tensor in model.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 class CEMEstimator:
@@ -100,11 +90,15 @@ class CEMEstimator:
         device: torch.device | str = "cpu",
         batch_size: int | None = None,
         progress: bool = True,
+        acceleration: Acceleration = Acceleration(),
+        checkpoint: str | Path | None = None,
     ) -> None:
         self.model, self.task, self.bank, self.protocol = model, task, bank, protocol
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.progress = progress
+        self.acceleration = acceleration
+        self.checkpoint = checkpoint
 
     def _forward(self, batch: torch.Tensor, expected: tuple[int, int]) -> torch.Tensor:
         output = self.model(batch)
@@ -115,7 +109,48 @@ class CEMEstimator:
             )
         return output
 
-    @torch.inference_mode()
+    def _plan(self, whole: Interventions, lq: torch.Tensor, original: torch.Tensor, roi: ROI,
+              grid: BlockGrid, roi_mask: np.ndarray) -> Plan:
+        """Run the screen and the crop check (see ``acceleration.py``)."""
+        settings, plan = self.acceleration, Plan(support=None, window=None, notes=[])
+        if settings.screen:
+            mask = gradient_support(self.model, whole, lq, roi, grid, len(whole.bank), self.task.draw,
+                                    self.protocol.seed, settings.probes)
+            if mask is None:
+                plan.notes.append("screen off: the model gives no input gradient")
+            elif not (mask & roi_mask).any():
+                plan.notes.append("screen off: zero gradient on the ROI's own blocks")
+            else:
+                plan.support = dilate(mask, settings.margin)
+        if settings.crop and plan.support is not None:
+            tried: set[InputWindow] = set()
+            for align in settings.aligns:
+                window = crop_window(plan.support | roi_mask, grid, tuple(lq.shape[1:]), align)
+                if window is None:  # this alignment (and every coarser one) needs the whole image
+                    break
+                if window in tried:
+                    continue
+                tried.add(window)
+                if self._crop_agrees(window, lq, original, roi):
+                    plan.window = window
+                    break
+            if tried and plan.window is None:
+                plan.notes.append("crop off: no cropped ROI output equals the full image's")
+        return plan
+
+    def _crop_agrees(self, window: InputWindow, lq: torch.Tensor, original: torch.Tensor, roi: ROI) -> bool:
+        scale = self.task.scale
+        with torch.inference_mode():
+            output = self.model(lq[None, :, window.y0 : window.y1, window.x0 : window.x1])
+        return crop_matches(_window(original, roi), _window(output, _shift(roi, window.y0 * scale, window.x0 * scale)))
+
+    def _store_key(self, degraded: Degraded, roi: ROI, plan: Plan) -> str:
+        key = {"protocol": self.protocol.describe(self.bank.sha256), "task": self.task.describe(),
+               "gt": array_sha256(degraded.gt), "lq": array_sha256(degraded.lq), "roi": roi.as_dict(),
+               "model": model_fingerprint(self.model),
+               "window": None if plan.window is None else plan.window.as_dict()}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
     def run(self, degraded: Degraded, roi: ROI) -> CEMResult:
         start = time.perf_counter()
         proto, device = self.protocol, self.device
@@ -124,63 +159,56 @@ class CEMEstimator:
         roi_mask = grid.roi_mask(roi)
         gt_roi = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
         gt_roi = gt_roi.permute(2, 0, 1).float().to(device)
+        lq = to_tensor(degraded.lq).to(device)
 
-        original = self._forward(to_tensor(degraded.lq)[None].to(device), (height, width))
+        with torch.inference_mode():
+            original = self._forward(lq[None], (height, width))
         psnr_roi = float(roi_psnr(original, gt_roi, roi)[0])
         if not np.isfinite(psnr_roi) or not bool(torch.isfinite(original).all()):
             raise ModelOutputError("model output contains NaN or Inf on the unmodified input")
 
         bank = self.task.prepare_bank(self.bank, proto.block, device)
-        interventions = _Interventions(self.task, bank, degraded, grid, device)
-        batch_size = self.batch_size or auto_batch_size(height * width, device)
-        candidates = np.flatnonzero(~roi_mask.ravel())
+        whole = Interventions(self.task, bank, degraded, grid, device)
+        t_plan = time.perf_counter()
+        plan = self._plan(whole, lq, original, roi, grid, roi_mask)
+        t_sample = time.perf_counter()
+        interventions = whole
+        sample_roi, expected = roi, (height, width)
+        if plan.window is not None:
+            interventions = Interventions(self.task, bank, degraded, grid, device, plan.window)
+            scale = self.task.scale
+            sample_roi = _shift(roi, plan.window.y0 * scale, plan.window.x0 * scale)
+            expected = (plan.window.shape[0] * scale, plan.window.shape[1] * scale)
+        evaluated = ~roi_mask if plan.support is None else ~roi_mask & plan.support
+        candidates = np.flatnonzero(evaluated.ravel())
+
+        batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device)
+        store = SampleStore(self.checkpoint, self._store_key(degraded, roi, plan))
         bar = tqdm(total=len(candidates) * proto.coarse, unit="fwd", desc=f"CEM {self.task.label}",
                    disable=not self.progress, leave=False)
 
-        def sample(stage: str, blocks: np.ndarray, count: int) -> np.ndarray:
-            """ROI PSNR of ``count`` interventions on each block: ``[len(blocks), count]`` float64."""
-            if len(blocks) == 0 or count == 0:
-                return np.zeros((len(blocks), count))
-            shape = (3, grid.in_block, grid.in_block)
-            ids, draws = [], []
-            for block in blocks:
-                gen = generator(proto.seed, stage, int(block))
-                ids.append(torch.randint(len(bank), (count,), generator=gen))
-                draws.append(self.task.draw(gen, count, shape))
-            flat_blocks = torch.from_numpy(np.repeat(blocks, count)).to(device)
-            flat_ids = torch.cat(ids).to(device)
-            flat_draws = None if draws[0] is None else torch.cat(draws)
-            values = []
-            for first in range(0, len(flat_ids), batch_size):
-                part = slice(first, first + batch_size)
-                part_draws = None if flat_draws is None else flat_draws[part]
-                batch = interventions.build(flat_blocks[part], flat_ids[part], part_draws)
-                values.append(roi_psnr(self._forward(batch, (height, width)), gt_roi, roi))
-                bar.update(len(batch))
-            psnrs = torch.cat(values).cpu().numpy().reshape(len(blocks), count)
-            if not np.isfinite(psnrs).all():
-                raise ModelOutputError("model output contains NaN or Inf for an intervened input")
-            return psnrs
+        def forward(batch: torch.Tensor) -> torch.Tensor:
+            return roi_psnr(self._forward(batch, expected), gt_roi, sample_roi)
 
-        t0 = time.perf_counter()
-        coarse = sample("coarse", candidates, proto.coarse)
-        t1 = time.perf_counter()
-        # ">= tol" is the paper's rule; "> 0" only matters for tol = 0, where a block that no sample
-        # moved at all would otherwise be sampled finely for nothing.
-        shift = np.abs(coarse - psnr_roi)
-        moved = ((shift >= proto.tol) & (shift > 0)).any(axis=1)
-        fine_blocks = candidates[moved]
-        bar.total += len(fine_blocks) * proto.fine
-        bar.refresh()
-        fine = sample("fine", fine_blocks, proto.fine)
-        t2 = time.perf_counter()
+        sampler = Sampler(self.task, interventions, len(bank), proto.seed, forward, batch_size, store, bar.update)
+        with torch.inference_mode():
+            coarse = sampler.values("coarse", candidates, proto.coarse, proto.coarse)
+            t_coarse = time.perf_counter()
+            # ">= tol" is the paper's rule; "> 0" only matters for tol = 0, where a block that no sample
+            # moved at all would otherwise be sampled finely for nothing.
+            moved = [bool(((np.abs(v - psnr_roi) >= proto.tol) & (np.abs(v - psnr_roi) > 0)).any()) for v in coarse]
+            fine_blocks = candidates[np.asarray(moved, dtype=bool)] if len(candidates) else candidates
+            bar.total += len(fine_blocks) * proto.fine
+            bar.refresh()
+            fine = self._fine(sampler, fine_blocks, psnr_roi)
+        t_fine = time.perf_counter()
         bar.close()
 
         # The estimate uses the fine samples where they exist, else the coarse ones (not pooled).
         used = dict(zip(candidates.tolist(), coarse))
-        if proto.fine > 0:
-            used.update(zip(fine_blocks.tolist(), fine))
+        used.update(fine)
         ce = np.full(grid.n_blocks, np.nan)
+        ce[np.flatnonzero(~roi_mask.ravel())] = 0.0  # screened blocks: exactly no effect
         n_samples = np.zeros(grid.n_blocks, dtype=np.int64)
         stderr = np.full(grid.n_blocks, np.nan)
         for block, values in used.items():
@@ -192,10 +220,40 @@ class CEMEstimator:
                 stderr[block] = float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
         shape = (grid.rows, grid.cols)
-        forwards = 1 + len(candidates) * proto.coarse + len(fine_blocks) * proto.fine
+        forwards = 1 + len(candidates) * proto.coarse + sum(len(values) for values in fine.values())
         return CEMResult(
             ce=ce.reshape(shape), n_samples=n_samples.reshape(shape), stderr=stderr.reshape(shape),
             roi_mask=roi_mask, psnr_roi=psnr_roi, grid=grid, roi=roi, forwards=forwards,
             seconds=time.perf_counter() - start, fine_blocks=int(len(fine_blocks)),
-            timings={"coarse": t1 - t0, "fine": t2 - t1},
+            timings={"plan": t_sample - t_plan, "coarse": t_coarse - t_sample, "fine": t_fine - t_coarse},
+            acceleration=plan.describe(roi_mask, self.acceleration), resumed_samples=store.resumed,
         )
+
+    def _fine(self, sampler: Sampler, blocks: np.ndarray, psnr_roi: float) -> dict[int, np.ndarray]:
+        """Fine samples per block: all ``fine`` of them, or adaptively fewer."""
+        proto = self.protocol
+        if proto.fine == 0 or len(blocks) == 0:
+            return {}
+        if proto.sampling != "adaptive":
+            return dict(zip(blocks.tolist(), sampler.values("fine", blocks, proto.fine, proto.fine)))
+        finished: dict[int, np.ndarray] = {}
+        active, stop = blocks, 0
+        while len(active) and stop < proto.fine:
+            stop = min(stop + proto.step, proto.fine)
+            values = sampler.values("fine", active, proto.fine, stop)
+            still = []
+            for block, samples in zip(active.tolist(), values):
+                if stop == proto.fine or adaptive_done(psnr_roi - samples, proto.tol):
+                    finished[block] = samples
+                else:
+                    still.append(block)
+            active = np.asarray(still, dtype=np.int64)
+        return finished
+
+
+def _shift(roi: ROI, dy: int, dx: int) -> ROI:
+    return ROI(roi.x - dx, roi.y - dy, roi.size)
+
+
+def _window(output: torch.Tensor, roi: ROI) -> torch.Tensor:
+    return output[:, :, roi.y : roi.y + roi.size, roi.x : roi.x + roi.size]

@@ -20,15 +20,23 @@ from .errors import CemBenchError
 SCHEMA_VERSION = 1
 
 
-@lru_cache(maxsize=1)
-def result_schema() -> dict[str, Any]:
-    return json.loads(resources.files("cem_bench").joinpath("schemas/result.schema.json").read_text())
+@lru_cache(maxsize=None)
+def result_schema(schema: str = "result") -> dict[str, Any]:
+    """The JSON schema ``cem_bench/schemas/<schema>.schema.json`` (``result`` = a CEM result).
+
+    ``NAME#DEF`` is the definition ``DEF`` of that file's ``$defs`` (e.g. ``suite_result#unit``).
+    """
+    name, _, fragment = schema.partition("#")
+    document = json.loads(resources.files("cem_bench").joinpath(f"schemas/{name}.schema.json").read_text())
+    if fragment:
+        return {"$defs": document["$defs"], "$ref": f"#/$defs/{fragment}"}
+    return document
 
 
-def validate_result(record: dict[str, Any]) -> None:
-    """Raise :class:`CemBenchError` naming the first schema violation."""
+def validate_result(record: dict[str, Any], schema: str = "result") -> None:
+    """Raise :class:`CemBenchError` naming the first violation of the named schema."""
     try:
-        jsonschema.validate(record, result_schema())
+        jsonschema.validate(record, result_schema(schema))
     except jsonschema.ValidationError as error:
         where = "/".join(map(str, error.absolute_path)) or "<root>"
         raise CemBenchError(f"result does not match schema at {where}: {error.message}") from None
@@ -68,17 +76,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def write_result(record: dict[str, Any], path: str | Path) -> Path:
-    validate_result(record)
+def write_result(record: dict[str, Any], path: str | Path, schema: str = "result") -> Path:
+    validate_result(record, schema)
     path = Path(path)
     atomic_write_bytes(path, (json.dumps(record, indent=1, allow_nan=False) + "\n").encode())
     return path
 
 
-def read_result(path: str | Path) -> dict[str, Any]:
+def read_result(path: str | Path, schema: str = "result") -> dict[str, Any]:
     try:
         record = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise CemBenchError(f"cannot read result {path}: {error}") from None
-    validate_result(record)
+    validate_result(record, schema)
     return record

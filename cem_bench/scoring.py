@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from . import __version__
+from .acceleration import Acceleration
 from .banks import load_bank
 from .errors import CemBenchError
 from .estimator import CEMEstimator, CEMResult
+from .fast import FastModel, measure_deviation
 from .geometry import ROI
-from .images import array_sha256, read_rgb
+from .images import read_rgb, to_tensor
 from .metrics import effect_counts, effect_range
 from .protocol import Protocol
+from .provenance import environment, image_identity, model_identity
 from .report.heatmap import BOUNDS, render_cem
-from .results import SCHEMA_VERSION, atomic_write_bytes, git_revision, map_to_json, validate_result, write_result
+from .results import SCHEMA_VERSION, atomic_write_bytes, map_to_json, validate_result, write_result
 from .tasks import Degraded, Task, get_task
 from .tasks.sr import bicubic_resize
 
@@ -65,23 +64,12 @@ class ScoredRun:
 def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
                  model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
     grid = result.grid
-    height, width = degraded.gt.shape[:2]
     record = {
         "schema_version": SCHEMA_VERSION,
         "protocol": protocol.describe(bank_sha256),
         "task": {**task.describe(), "degradation": degraded.info},
-        "model": {
-            "name": getattr(model, "name", type(model).__name__),
-            "weights_sha256": getattr(model, "weights_sha256", None),
-            "params": model.parameter_count() if hasattr(model, "parameter_count") else None,
-        },
-        "image": {
-            "source": image_source,
-            "sha256": array_sha256(degraded.gt),
-            "size": [width, height],
-            "lq_sha256": array_sha256(degraded.lq),
-            "lq_user_supplied": degraded.user_supplied,
-        },
+        "model": model_identity(model),
+        "image": image_identity(degraded, image_source),
         "roi": result.roi.as_dict(),
         "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block,
                  "roi_blocks": int(result.roi_mask.sum())},
@@ -95,14 +83,8 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "forwards": result.forwards,
         "seconds": round(result.seconds, 3),
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
-        "environment": {
-            "package_version": __version__,
-            "git_revision": git_revision(),
-            "torch": torch.__version__,
-            "device": str(device),
-            "batch_size": batch_size,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        },
+        "acceleration": result.acceleration,
+        "environment": environment(device, batch_size, resumed_samples=result.resumed_samples),
     }
     validate_result(record)
     return record
@@ -119,12 +101,16 @@ def score(
     batch_size: int | None = None,
     weights: str | Path | None = None,
     progress: bool = True,
+    acceleration: Acceleration = Acceleration(),
+    checkpoint: str | Path | None = None,
 ) -> ScoredRun:
     """Score one model on one image and ROI.
 
     ``model`` is a registered name, a card path, or an already loaded model (any callable module
     mapping RGB ``[B, 3, h, w]`` in ``[0, 1]`` to ``[B, 3, H, W]``). All inputs are validated
-    before any forward pass, so bad input fails fast with :class:`CemBenchError`.
+    before any forward pass, so bad input fails fast with :class:`CemBenchError`. ``acceleration``
+    selects the exact accelerations (they never change the map); ``checkpoint`` is a file where
+    finished samples are kept so that an interrupted run resumes where it stopped.
     """
     from model_registry import load_model
 
@@ -142,7 +128,16 @@ def score(
     if hasattr(model, "configure"):
         model.configure(task)
     model = model.to(torch_device).eval()
-    estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress)
+    deviation, loaded = None, model
+    if protocol.fast:
+        fast_model = FastModel(model, torch_device)
+        gt_roi = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
+        deviation = measure_deviation(model, fast_model, to_tensor(degraded.lq)[None].to(torch_device),
+                                      gt_roi.permute(2, 0, 1).float().to(torch_device), roi)
+        model = fast_model
+    estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration, checkpoint)
     result = estimator.run(degraded, roi)
-    record = build_record(result, protocol, bank.sha256, task, degraded, model, str(image), torch_device, batch_size)
+    record = build_record(result, protocol, bank.sha256, task, degraded, loaded, str(image), torch_device, batch_size)
+    if deviation is not None:
+        record["fast_deviation"] = deviation
     return ScoredRun(result=result, degraded=degraded, task=task, record=record)

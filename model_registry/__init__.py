@@ -1,6 +1,6 @@
 """Model cards, the architectures this project writes, and loading a card into a model."""
 
 from .card import ModelCard, read_card
-from .loading import RestorationModel, get_card, load_model, registered_cards
+from .loading import RestorationModel, card_source, get_card, load_model, registered_cards
 
-__all__ = ["ModelCard", "RestorationModel", "get_card", "load_model", "read_card", "registered_cards"]
+__all__ = ["ModelCard", "RestorationModel", "card_source", "get_card", "load_model", "read_card", "registered_cards"]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from cem_bench.errors import CemBenchError
 
@@ -38,6 +38,12 @@ class Weights(_Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     key: str | None = None  # sub-dict holding the state dict, e.g. "params"
     strip_prefix: str | None = None  # e.g. "module." from DataParallel checkpoints
+    # Folder of the card file this came from (set by read_card): weights may ship beside their card.
+    _card_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def card_dir(self) -> Path | None:
+        return self._card_dir
 
     @model_validator(mode="after")
     def _has_location(self) -> "Weights":
@@ -53,6 +59,8 @@ class InputConventions(_Strict):
     color: Literal["rgb", "luma"] = "rgb"
     noise_map: bool = False  # FFDNet-style extra input: sigma / 255
     scale_argument: bool = False  # CARN-style multi-scale call: net(x, scale)
+    # Same-size network used for SR: the loader bicubic-upsamples the LR input by the task's scale first.
+    pre_upsample: bool = False
 
 
 class TaskSupport(_Strict):
@@ -95,9 +103,12 @@ def read_card(path: str | Path) -> ModelCard:
     if not isinstance(data, dict):
         raise CemBenchError(f"model card {path} is not a YAML mapping")
     try:
-        return ModelCard.model_validate(data)
+        card = ModelCard.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, item['loc'])) or '<card>'}: {item['msg']}" for item in error.errors()
         )
         raise CemBenchError(f"invalid model card {path.name}: {problems}") from None
+    if card.weights is not None:
+        card.weights._card_dir = path.resolve().parent
+    return card

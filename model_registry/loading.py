@@ -17,21 +17,29 @@ from cem_bench.tasks import Task
 
 from .archs import architectures
 from .card import ModelCard, read_card
+from .plugins import CardEntry, builtin_entries, merge_entries, plugin_entries
 from .weights import read_state_dict, resolve_weights
 
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
 
 
 @lru_cache(maxsize=1)
+def registry() -> dict[str, CardEntry]:
+    """Built-in cards (``model_registry/cards``) and plug-in cards (see ``plugins.py``), by name.
+
+    Cached: call ``registry.cache_clear()`` after installing a plug-in in a running process.
+    """
+    return merge_entries([*builtin_entries(CARDS_DIR), *plugin_entries()])
+
+
 def registered_cards() -> dict[str, ModelCard]:
-    """Every card shipped in ``model_registry/cards``, by name."""
-    cards: dict[str, ModelCard] = {}
-    for path in sorted(CARDS_DIR.glob("*.yaml")):
-        card = read_card(path)
-        if card.name in cards:
-            raise CemBenchError(f"two model cards are named {card.name!r}")
-        cards[card.name] = card
-    return cards
+    """Every registered card, by name."""
+    return {name: entry.card for name, entry in registry().items()}
+
+
+def card_source(name: str) -> str:
+    """Where a registered card comes from: ``built-in`` or ``plug-in DIST (entry point NAME)``."""
+    return registry()[name].source
 
 
 def get_card(name_or_path: str | Path) -> ModelCard:
@@ -114,6 +122,19 @@ _RGB_TO_YCBCR = torch.tensor([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.
 _YCBCR_OFFSET = torch.tensor([16.0, 128.0, 128.0]) / 255.0
 
 
+def pre_upsample(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """Bicubic upsampling (torch, ``align_corners=False``) of an SR input for a same-size network.
+
+    Zoo training feeds its models through this same function, so inputs match at scoring time.
+
+    >>> pre_upsample(torch.ones(1, 3, 2, 2), 4).shape
+    torch.Size([1, 3, 8, 8])
+    """
+    if scale == 1:
+        return x
+    return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
 class RestorationModel(nn.Module):
     """A loaded model that takes and returns RGB in ``[0, 1]``, whatever its own conventions."""
 
@@ -131,7 +152,14 @@ class RestorationModel(nn.Module):
         if not self.card.supports(task.name):
             trained = ", ".join(sorted({entry.task for entry in self.card.tasks}))
             raise CemBenchError(f"model {self.name} is for task(s) {trained}, not {task.name}")
-        if task.scale != self.scale:
+        if self.card.input.pre_upsample:
+            # A same-size network: the wrapper upsamples the LR input, so the model's scale is the task's.
+            levels = next(entry.levels for entry in self.card.tasks if entry.task == task.name)
+            if task.scale > 1 and levels and task.scale not in levels:
+                raise CemBenchError(f"model {self.name} was trained for x{'/x'.join(f'{v:g}' for v in levels)}, "
+                                    f"not {task.label}")
+            self.scale = task.scale
+        elif task.scale != self.scale:
             raise CemBenchError(f"model {self.name} upscales x{self.scale}, but task {task.label} needs x{task.scale}")
         if self.card.input.noise_map:
             self.noise_level = float(getattr(task, "sigma")) / 255.0
@@ -151,12 +179,14 @@ class RestorationModel(nn.Module):
         return self.network(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        range_ = self.card.input.range
+        range_, scale = self.card.input.range, self.scale
+        if self.card.input.pre_upsample:
+            x, scale = pre_upsample(x, self.scale), 1  # the network itself is same-size
         if self.card.input.color == "luma":
             matrix, offset = _RGB_TO_YCBCR.to(x), _YCBCR_OFFSET.to(x)
             ycbcr = torch.einsum("ij,bjhw->bihw", matrix, x) + offset[:, None, None]
             luma = self._call(ycbcr[:, :1] * range_) / range_
-            chroma = F.interpolate(ycbcr[:, 1:], scale_factor=self.scale, mode="bicubic", align_corners=False)
+            chroma = F.interpolate(ycbcr[:, 1:], scale_factor=scale, mode="bicubic", align_corners=False)
             merged = torch.cat([luma, chroma], dim=1) - offset[:, None, None].to(x)
             return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(matrix), merged)
         return self._call(x * range_) / range_

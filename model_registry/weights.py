@@ -2,8 +2,10 @@
 
 Search order for a card's ``weights.file`` (first hit wins): an explicit path given by the user, the
 folders in ``$CEM_BENCH_WEIGHTS`` (os.pathsep-separated), the cache ``$CEM_BENCH_CACHE`` (default
-``~/.cache/cem-bench/weights``), then ``checkpoints/`` of the shared assets when present. A URL is
-only downloaded when the caller allows it, into the cache, and is always checked against sha256.
+``~/.cache/cem-bench/weights``), the folder of the card file itself (``file`` relative to the card, e.g.
+the zoo's ``../zoo/weights/NAME.pt``, which ship in the repository), then ``checkpoints/`` of the shared
+assets when present. A URL is only downloaded when the caller allows it, into the cache, and is always
+checked against sha256.
 Checkpoints are read with ``torch.load(weights_only=True)`` or safetensors: files that need code to
 unpickle are refused.
 """
@@ -31,9 +33,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CEM_BENCH_CACHE", Path.home() / ".cache" / "cem-bench" / "weights"))
 
 
-def search_dirs() -> list[Path]:
+def search_dirs(card_dir: Path | None = None) -> list[Path]:
     dirs = [Path(part) for part in os.environ.get("CEM_BENCH_WEIGHTS", "").split(os.pathsep) if part]
     dirs.append(cache_dir())
+    if card_dir is not None:
+        dirs.append(card_dir)
     shared = assets_dir()
     if shared is not None:
         dirs.append(shared / "checkpoints")
@@ -47,7 +51,7 @@ def find_weights(weights: Weights) -> Path | None:
     relative = Path(weights.file)
     if relative.is_absolute():
         return relative if relative.is_file() else None
-    for folder in search_dirs():
+    for folder in search_dirs(weights.card_dir):
         for candidate in (folder / relative, folder / relative.name):
             if candidate.is_file():
                 return candidate
@@ -85,7 +89,8 @@ def resolve_weights(card: ModelCard, explicit: str | Path | None = None, allow_d
         hint = " (or allow downloading from its url)" if card.weights.url else ""
         raise CemBenchError(
             f"weights for {card.name} not found: looked for {card.weights.file!r} in "
-            f"{', '.join(str(d) for d in search_dirs())}; pass --weights FILE or set CEM_BENCH_WEIGHTS{hint}"
+            f"{', '.join(str(d) for d in search_dirs(card.weights.card_dir))}; "
+            f"pass --weights FILE or set CEM_BENCH_WEIGHTS{hint}"
         )
     digest = file_sha256(path)
     if digest != card.weights.sha256:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
 from cem_bench import CEMEstimator, Protocol, load_bank
+from cem_bench.acceleration import Acceleration
 from cem_bench.geometry import ROI, BlockGrid
 
 
-def run_cem(model, task, gt: np.ndarray, roi: ROI, batch_size: int | None = None, **protocol):
+ACCELERATIONS = {"accel": Acceleration(), "plain": Acceleration.off()}
+
+
+def run_cem(model, task, gt: np.ndarray, roi: ROI, batch_size: int | None = None,
+            acceleration: Acceleration | str = "accel", checkpoint=None, **protocol):
     """Score ``model`` on ``gt`` with a small protocol (defaults: 3 coarse, 4 fine, tol 0)."""
     settings = {"coarse": 3, "fine": 4, "tol": 0.0, **protocol}
     degraded = task.degrade(task.prepare_gt(gt), settings.get("seed", 0))
+    if isinstance(acceleration, str):
+        acceleration = ACCELERATIONS[acceleration]
     estimator = CEMEstimator(model, task, load_bank(settings.pop("bank", "skimage-8")), Protocol(**settings),
-                             batch_size=batch_size, progress=False)
+                             batch_size=batch_size, progress=False, acceleration=acceleration,
+                             checkpoint=checkpoint)
     return estimator.run(degraded, roi)
 
 
@@ -40,3 +50,15 @@ class NaNModel(torch.nn.Module):
 
 def nan_model() -> torch.nn.Module:
     return NaNModel()
+
+
+class SlowModel(torch.nn.Module):
+    """A model that sleeps before each forward, so that a run can be killed half-way."""
+
+    def __init__(self, inner: torch.nn.Module, seconds: float) -> None:
+        super().__init__()
+        self.inner, self.seconds = inner, seconds
+
+    def forward(self, x):
+        time.sleep(self.seconds)
+        return self.inner(x)

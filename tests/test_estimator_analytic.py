@@ -22,10 +22,12 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("acceleration", ["accel", "plain"])
 @pytest.mark.parametrize(("name", "task_name", "params", "roi"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_nonzero_effect_exactly_on_the_operator_support(astronaut64, name, task_name, params, roi):
+def test_nonzero_effect_exactly_on_the_operator_support(astronaut64, name, task_name, params, roi, acceleration):
+    """With and without the exact accelerations: the screen must never skip a block with an effect."""
     model, task = load_model(name), get_task(task_name, **params)
-    result = run_cem(model, task, astronaut64, roi)
+    result = run_cem(model, task, astronaut64, roi, acceleration=acceleration)
     in_size = (astronaut64.shape[0] // task.scale, astronaut64.shape[1] // task.scale)
     expected = reachable_blocks(model.network, result.grid, roi, in_size) & ~result.roi_mask
     nonzero = np.nan_to_num(result.ce) != 0
@@ -34,12 +36,15 @@ def test_nonzero_effect_exactly_on_the_operator_support(astronaut64, name, task_
     assert (result.n_samples[result.roi_mask] == 0).all()
 
 
-def test_identity_has_no_effect_outside_the_roi(astronaut64):
-    result = run_cem(load_model("identity"), get_task("dn"), astronaut64, ROI(8, 8, 32))
+@pytest.mark.parametrize("acceleration", ["accel", "plain"])
+def test_identity_has_no_effect_outside_the_roi(astronaut64, acceleration):
+    result = run_cem(load_model("identity"), get_task("dn"), astronaut64, ROI(8, 8, 32), acceleration=acceleration)
     outside = result.ce[~result.roi_mask]
     assert (outside == 0).all()
     assert result.fine_blocks == 0  # no coarse sample moved the ROI, so no fine stage at all
-    assert result.forwards == 1 + outside.size * 3
+    screened = result.acceleration["screened_blocks"]
+    assert screened == (0 if acceleration == "plain" else outside.size)  # the ROI depends on its own blocks only
+    assert result.forwards == 1 + (outside.size - screened) * 3
 
 
 def test_destroying_neighbours_hurts_a_blur_roi(astronaut64):
@@ -67,7 +72,8 @@ def test_tolerance_zeroes_small_effects(astronaut64):
 
 
 def test_fine_mean_replaces_coarse_mean(astronaut64):
-    result = run_cem(load_model("box-blur-5"), get_task("dn"), astronaut64, ROI(24, 24, 16), coarse=2, fine=7, tol=0.0)
+    result = run_cem(load_model("box-blur-5"), get_task("dn"), astronaut64, ROI(24, 24, 16), coarse=2, fine=7, tol=0.0,
+                     acceleration="plain")  # every block sampled, so every unmoved block has 2 samples
     moved = np.nan_to_num(result.ce) != 0
     assert set(np.unique(result.n_samples[moved])) == {7}
     assert set(np.unique(result.n_samples[~moved & ~result.roi_mask])) == {2}

@@ -31,7 +31,7 @@ def weights_status(card) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from model_registry import registered_cards
+    from model_registry import card_source, registered_cards
 
     rows = []
     for card in registered_cards().values():
@@ -41,15 +41,19 @@ def run_list(args: argparse.Namespace) -> int:
                           for entry in card.tasks)
         status = weights_status(card)
         rows.append([card.name, tasks, f"x{card.scale}", f"{card.architecture.source}:{card.architecture.name}",
-                     card.params, "analytic" if card.analytic else ("present" if status not in ("missing",) else "missing")])
-    print(tabulate(rows, headers=["model", "tasks", "scale", "architecture", "params", "weights"], tablefmt="github"))
+                     card.params, "analytic" if card.analytic else ("present" if status not in ("missing",) else "missing"),
+                     card_source(card.name)])
+    print(tabulate(rows, headers=["model", "tasks", "scale", "architecture", "params", "weights", "source"],
+                   tablefmt="github"))
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from model_registry import get_card
+    from model_registry import card_source, get_card, registered_cards
 
     card = get_card(args.name)
     print(yaml.safe_dump(card.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip())
     print(f"# weights: {weights_status(card)}")
+    if registered_cards().get(card.name) == card:
+        print(f"# source: {card_source(card.name)}")
     return 0

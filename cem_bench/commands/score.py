@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..geometry import ROI
 from ..scoring import score
 from ..tasks import TASKS, get_task
-from .options import add_protocol_options, add_runtime_options, protocol_from
+from .options import (acceleration_from, add_acceleration_options, add_protocol_options, add_runtime_options,
+                      protocol_from)
+
+CHECKPOINT = ".cem-partial.json"  # finished samples of an interrupted run, in the output folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="output folder for result.json and cem.png")
     add_protocol_options(parser)
     add_runtime_options(parser)
+    add_acceleration_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -35,10 +40,15 @@ def summary(record: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, scale=args.scale, sigma=args.sigma)
+    checkpoint = Path(args.out) / CHECKPOINT
     scored = score(model=args.model, task=task, image=args.image, roi=ROI.parse(args.roi), lq=args.lq,
                    protocol=protocol_from(args), device=args.device, batch_size=args.batch_size,
-                   weights=args.weights, progress=not args.quiet)
+                   weights=args.weights, progress=not args.quiet, acceleration=acceleration_from(args),
+                   checkpoint=checkpoint)
     path = scored.write(args.out)
+    checkpoint.unlink(missing_ok=True)
+    if scored.result.resumed_samples:
+        print(f"resumed: {scored.result.resumed_samples} samples came from an interrupted run")
     print(summary(scored.record))
     print(f"wrote {path} and {path.parent / 'cem.png'}")
     return 0

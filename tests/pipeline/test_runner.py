@@ -1,0 +1,106 @@
+"""The suite runner: plan, serial run, unit-level resume, retries, and the Ray executor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cem_bench.errors import CemBenchError
+from cem_bench.leaderboard import rank, render
+from cem_bench.runner import plan, run_suite, unit_path
+from cem_bench.suites import load_suite
+
+TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
+MODELS = ["box-blur-5", "box-blur-3", "bicubic-x2"]
+VOLATILE = {"seconds", "environment", "timings"}
+
+
+def stable(record: dict) -> dict:
+    """A unit record without the fields that change from run to run (time, host, revision)."""
+    return {key: value for key, value in record.items() if key not in VOLATILE}
+
+
+def units_of(out: Path) -> dict[str, dict]:
+    return {path.name: stable(json.loads(path.read_text())) for path in sorted((out / "tiny" / ".units").glob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    written = run_suite(load_suite(TINY), MODELS, out=out, progress=False)
+    return out, written
+
+
+def test_plan_gives_each_model_only_its_tasks():
+    units = plan(load_suite(TINY), MODELS)
+    assert {(unit.model, unit.task.label) for unit in units} == {
+        ("box-blur-5", "dn-s50"), ("box-blur-3", "dn-s50"), ("bicubic-x2", "sr-x2")}
+
+
+def test_serial_run_writes_one_file_per_model_and_task(serial_run):
+    out, written = serial_run
+    assert sorted(path.relative_to(out).as_posix() for path in written) == [
+        "tiny/dn-s50/box-blur-3.json", "tiny/dn-s50/box-blur-5.json", "tiny/sr-x2/bicubic-x2.json"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["tiny"]["dn-s50"]) == {"box-blur-3", "box-blur-5"}
+    record = json.loads(written[0].read_text())
+    assert record["aggregates"]["psnr_gain"]["mean"] > 0 and len(record["units"]) == 1
+
+
+def test_deleted_unit_is_recomputed_identically(serial_run, tmp_path):
+    out, _ = serial_run
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "tiny").mkdir()
+    (copy / "tiny" / ".units").mkdir()
+    before = units_of(out)
+    for name in before:
+        (copy / "tiny" / ".units" / name).write_text((out / "tiny" / ".units" / name).read_text())
+    victim = sorted(before)[0]
+    (copy / "tiny" / ".units" / victim).unlink()
+    run_suite(load_suite(TINY), MODELS, out=copy, progress=False)
+    assert units_of(copy) == before
+
+
+def test_leaderboard_and_rank_from_results(serial_run):
+    out, _ = serial_run
+    text = render(out, "tiny", date="2026-01-01")
+    assert "## dn-s50" in text and "| box-blur-5" in text and "How to cite" in text
+    assert sorted([rank(out, "tiny", "dn-s50", "box-blur-5"), rank(out, "tiny", "dn-s50", "box-blur-3")]) == [(1, 2), (2, 2)]
+    with pytest.raises(CemBenchError):
+        rank(out, "tiny", "dn-s50", "identity")
+
+
+def test_ray_executor_gives_the_serial_results(serial_run, tmp_path):
+    pytest.importorskip("ray")
+    out, _ = serial_run
+    run_suite(load_suite(TINY), MODELS, out=tmp_path, progress=False, executor="ray",
+              executor_options={"num_cpus": 2})
+    assert units_of(tmp_path) == units_of(out)
+    for path in (out / "tiny").glob("[!.]*/*.json"):
+        mine = json.loads((tmp_path / path.relative_to(out)).read_text())
+        assert mine["aggregates"] == json.loads(path.read_text())["aggregates"]
+
+
+def test_failing_unit_is_reported_after_the_rest_is_written(tmp_path, monkeypatch):
+    suite = load_suite(TINY)
+    calls = []
+
+    def broken(unit, **kwargs):
+        calls.append(unit.model)
+        if unit.model == "box-blur-3":
+            raise RuntimeError("boom")
+        return real(unit, **kwargs)
+
+    import cem_bench.runner as runner
+
+    real = runner.score_unit
+    monkeypatch.setattr(runner, "score_unit", broken)
+    with pytest.raises(CemBenchError, match="1 unit\\(s\\) failed twice.*box-blur-3.*boom"):
+        run_suite(suite, ["box-blur-5", "box-blur-3"], out=tmp_path, progress=False)
+    assert calls.count("box-blur-3") == 2  # retried once
+    assert (tmp_path / "tiny" / "dn-s50" / "box-blur-5.json").is_file()
+    assert not (tmp_path / "tiny" / "dn-s50" / "box-blur-3.json").exists()
+    assert unit_path(tmp_path, suite, plan(suite, ["box-blur-5"])[0]).is_file()
