@@ -24,7 +24,7 @@ from .results import SCHEMA_VERSION, atomic_write_bytes, git_revision, read_resu
 # Per-unit metrics, in the order results and summaries list them (docs/pipeline.md defines each).
 METRICS = (
     "psnr_roi", "psnr_input", "psnr_gain", "positive", "negative", "zero", "positive_sum", "negative_sum",
-    "effect_range", "negative_fraction", "causal_radius", "diffusion_index",
+    "effect_range", "negative_fraction", "causal_radius", "diffusion_index", "lam_di",
 )
 DIGITS = 6
 SUMMARY_DIGITS = 4
@@ -56,7 +56,7 @@ def bootstrap_ci(values: Sequence[float | None], resamples: int = 2000, seed: in
 
 def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
     """``{metric: {mean, low, high, n}}`` over unit records (each with a ``metrics`` mapping)."""
-    return {name: bootstrap_ci([unit["metrics"][name] for unit in units], resamples, seed, level) for name in METRICS}
+    return {name: bootstrap_ci([unit["metrics"].get(name) for unit in units], resamples, seed, level) for name in METRICS}
 
 
 def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task: bool) -> dict[str, Any]:
@@ -108,8 +108,8 @@ def build_summary(results_dir: str | Path) -> dict[str, Any]:
     for suite in suites:
         for path in result_files(root, suite):
             record = read_result(path, schema="suite_result")
-            means = {name: (None if (mean := record["aggregates"][name]["mean"]) is None else round(mean, SUMMARY_DIGITS))
-                     for name in METRICS}
+            means = {name: (None if (mean := record["aggregates"].get(name, {}).get("mean")) is None
+                            else round(mean, SUMMARY_DIGITS)) for name in METRICS}
             summary.setdefault(suite, {}).setdefault(path.parent.name, {})[record["model"]["name"]] = means
     return summary
 

@@ -23,7 +23,7 @@ from .results import read_result
 COLUMNS = (
     ("psnr_roi", "ROI PSNR (dB)", 2), ("psnr_gain", "gain (dB)", 2), ("positive", "+ blocks", 1),
     ("negative", "− blocks", 1), ("zero", "0 blocks", 1), ("effect_range", "effect range (dB)", 3),
-    ("causal_radius", "causal radius (px)", 1), ("diffusion_index", "DI", 1),
+    ("causal_radius", "causal radius (px)", 1), ("diffusion_index", "DI", 1), ("lam_di", "LAM DI", 1),
 )
 SORT_KEY = "psnr_gain"
 
@@ -40,7 +40,8 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
         row = {"task": path.parent.name, "model": record["model"]["name"], "params": record["model"]["params"],
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
                "units": len(record["units"])}
-        row.update({name: record["aggregates"][name] for name, _, _ in COLUMNS})
+        missing = {"mean": None, "low": None, "high": None, "n": 0}  # results written before a metric existed
+        row.update({name: record["aggregates"].get(name, missing) for name, _, _ in COLUMNS})
         rows.append(row)
     return pd.DataFrame(rows)
 

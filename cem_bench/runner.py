@@ -133,9 +133,9 @@ def _load(ref: str, weights: str | None, device: str) -> Any:
     return load_model(ref, weights=weights, device=resolve_device(device))
 
 
-def _number(value: float | int) -> float | int | None:
-    """JSON-safe metric: NaN (undefined) -> null, floats rounded."""
-    if isinstance(value, int):
+def _number(value: float | int | None) -> float | int | None:
+    """JSON-safe metric: NaN or None (undefined) -> null, floats rounded."""
+    if isinstance(value, int) or value is None:
         return value
     return None if math.isnan(value) else round(float(value), METRIC_DIGITS)
 
@@ -178,6 +178,7 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
     baseline = input_psnr(run.degraded.gt, run.degraded.lq, roi)
     metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,
                **map_metrics(ce, roi, grid)}
+    metrics["lam_di"] = lam_di(model, run.degraded, roi, device, batch_size) if task.name == "sr" else None
     record = {
         "key": unit.key,
         "fingerprint": expected,
@@ -202,6 +203,20 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
     record = json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
     write_result(record, path, schema="suite_result#unit")
     return record
+
+
+def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | None) -> float | None:
+    """LAM's Diffusion Index of an SR model on the unit's own image and window (its default settings).
+
+    The window must leave one output pixel right of and below it (LAM's forward differences); a ROI
+    on the image's last row or column gets None.
+    """
+    from .lam import lam
+
+    height, width = degraded.gt.shape[:2]
+    if roi.x + roi.size >= width or roi.y + roi.size >= height:
+        return None
+    return lam(model, degraded.gt, roi, lq=None, device=device, batch_size=batch_size).diffusion_index
 
 
 def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool) -> list[Unit]:

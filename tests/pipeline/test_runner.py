@@ -47,6 +47,10 @@ def test_serial_run_writes_one_file_per_model_and_task(serial_run):
     assert set(summary["tiny"]["dn-s50"]) == {"box-blur-3", "box-blur-5"}
     record = json.loads(written[0].read_text())
     assert record["aggregates"]["psnr_gain"]["mean"] > 0 and len(record["units"]) == 1
+    # LAM's Diffusion Index sits beside CEM's metrics for SR models only.
+    assert record["aggregates"]["lam_di"] == {"mean": None, "low": None, "high": None, "n": 0}
+    sr = json.loads((out / "tiny" / "sr-x2" / "bicubic-x2.json").read_text())
+    assert 0 < sr["units"][0]["metrics"]["lam_di"] < 100 and sr["aggregates"]["lam_di"]["n"] == 1
 
 
 def test_deleted_unit_is_recomputed_identically(serial_run, tmp_path):
@@ -67,7 +71,7 @@ def test_deleted_unit_is_recomputed_identically(serial_run, tmp_path):
 def test_leaderboard_and_rank_from_results(serial_run):
     out, _ = serial_run
     text = render(out, "tiny", date="2026-01-01")
-    assert "## dn-s50" in text and "| box-blur-5" in text and "How to cite" in text
+    assert "## dn-s50" in text and "| box-blur-5" in text and "How to cite" in text and "LAM DI" in text
     assert sorted([rank(out, "tiny", "dn-s50", "box-blur-5"), rank(out, "tiny", "dn-s50", "box-blur-3")]) == [(1, 2), (2, 2)]
     with pytest.raises(CemBenchError):
         rank(out, "tiny", "dn-s50", "identity")
