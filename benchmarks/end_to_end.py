@@ -6,7 +6,7 @@
 (a) dncnn-color-blind, dn sigma 50, the 96x96 crop of cem_demo_2 at (64, 120) with its noisy version
     given as ``--lq``, ROI 32,32,32, block 8, coarse 3, fine 10.
 (b) the standard protocol (fine 50) on the whole 256x256 cem_demo_2, ROI 96,152,32, for
-    dncnn-color-blind (dn sigma 50) and imdn-x4 (sr x4). Unaccelerated runs take long on a CPU:
+    dncnn-color-blind (dn sigma 50) and fsrcnn-x4 (sr x4). Unaccelerated runs take long on a CPU:
     they are only made with ``--plain``.
 Speed-ups are ratios of runs made in the same invocation; the maps are checked to be identical.
 """
@@ -32,7 +32,7 @@ from common import machine
 CASES = {
     "dn96": [("dncnn-color-blind", {"name": "dn", "sigma": 50}, (64, 120, 96), "32,32,32", Protocol(fine=10))],
     "full": [("dncnn-color-blind", {"name": "dn", "sigma": 50}, None, "96,152,32", Protocol()),
-             ("imdn-x4", {"name": "sr", "scale": 4}, None, "96,152,32", Protocol())],
+             ("fsrcnn-x4", {"name": "sr", "scale": 4}, None, "96,152,32", Protocol())],
 }
 
 
