@@ -7,7 +7,6 @@ listing every model trained for several tasks on each of them. Rows are sorted b
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
         record = read_result(path, schema="suite_result")
         row = {"task": path.parent.name, "model": record["model"]["name"], "params": record["model"]["params"],
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
-               "units": len(record["units"])}
+               "units": len(record["units"]), "created": record["environment"]["created"]}
         missing = {"mean": None, "low": None, "high": None, "n": 0}  # results written before a metric existed
         row.update({name: record["aggregates"].get(name, missing) for name, _, _ in COLUMNS})
         rows.append(row)
@@ -105,13 +104,17 @@ def _agreement_section(table: pd.DataFrame) -> list[str]:
 
 
 def render(results_dir: str | Path, suite: Any, date: str | None = None) -> str:
-    """The leaderboard Markdown of one suite (``date`` defaults to today, UTC)."""
+    """The leaderboard Markdown of one suite.
+
+    ``date`` defaults to the day the newest result was assembled, so the same results always render
+    the same file (a CI staleness check can compare it byte for byte).
+    """
     table = load_table(results_dir, suite)
     name = _suite_name(suite)
     if not len(table):
         raise CemBenchError(f"no results for suite {name} under {results_dir}; run `cem-bench run --suite {name}`")
     protocols = ", ".join(f"`{pid}`" for pid in sorted(set(table["protocol"])))
-    date = date or dt.datetime.now(dt.timezone.utc).date().isoformat()
+    date = date or max(table["created"])[:10]
     parts = [f"# cem-bench leaderboard — suite `{name}`", "",
              f"Protocol {protocols}; cem-bench {__version__}; generated {date} by `cem-bench leaderboard`.",
              "Cells are `mean [low, high]`: the mean over (image, ROI) units and its 95% percentile-bootstrap CI. "

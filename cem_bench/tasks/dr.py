@@ -66,8 +66,9 @@ def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Ten
     smooth = torch.tensor([[0, 0.1, 0], [0.1, 8, 0.1], [0, 0.1, 0]], dtype=torch.float64)
     seeds = F.conv2d(seeds[None, None], smooth[None, None], padding=1)
     kernel = streak_kernel(length, angle, streak_width)
-    pad = kernel.shape[0] // 2
-    streaks = F.conv2d(F.pad(seeds, (pad,) * 4), kernel[None, None])[0, 0]
+    # "same" convolution; the kernel side (length + width + 1) is even for even lengths, so pad one less before
+    lo, hi = (kernel.shape[0] - 1) // 2, kernel.shape[0] // 2
+    streaks = F.conv2d(F.pad(seeds, (lo, hi, lo, hi)), kernel[None, None])[0, 0]
     span = streaks.max() - streaks.min()
     rain = (streaks - streaks.min()) / span if span > 0 else torch.zeros_like(streaks)
     params = {"density": density, "length": length, "angle": angle, "width": streak_width}
@@ -78,7 +79,7 @@ class Deraining(Task):
     """Synthetic rain; interventions re-add the same rain layer over the pasted patch."""
 
     name = "dr"
-    VERSION = 1
+    VERSION = 2  # 2: even streak lengths keep the image size (version 1 failed on them)
 
     def params(self) -> dict[str, Any]:
         return {"density": list(DENSITY), "length": list(LENGTH), "angle": list(ANGLE), "widths": list(WIDTHS), "beta": list(BETA)}

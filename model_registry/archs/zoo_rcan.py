@@ -18,6 +18,10 @@ nothing else:
     features. The same parameters as ``channel``; the attention only sees ``window``-sized context.
 
 ``upscale=1`` gives the same-size denoiser, ``upscale=4`` the x4 SR model (pixel-shuffle upsampler).
+``skip=True`` adds the input, bilinearly upsampled to the output size, to RCAN's output (the global
+skip of basicsr's MSRResNet, see ``zoo_skip.py``), the same for every member of a pair; RCAN's mean
+shift is then zero (the skip already carries the image's mean; a learnt bias would need thousands of
+steps to cancel a mean added twice).
 basicsr is imported on construction (not at discovery: it is slow to import).
 """
 
@@ -30,6 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cem_bench.compat import import_basicsr_archs
+
+from .zoo_skip import bilinear_skip
 
 Attention = Literal["channel", "none", "window"]
 
@@ -73,10 +79,11 @@ class ZooRCAN(nn.Module):
     """basicsr RCAN (``net``) with its channel attention kept, removed or made window-local.
 
     ``rcan_kwargs`` go to basicsr's ``RCAN`` (``num_feat``, ``num_group``, ``num_block``,
-    ``squeeze_factor``, ``upscale``, ...); ``num_in_ch``/``num_out_ch`` default to 3.
+    ``squeeze_factor``, ``upscale``, ...); ``num_in_ch``/``num_out_ch`` default to 3. ``skip`` adds the
+    bilinearly upsampled input to the output.
     """
 
-    def __init__(self, attention: Attention = "channel", window: int = 8, **rcan_kwargs) -> None:
+    def __init__(self, attention: Attention = "channel", window: int = 8, skip: bool = False, **rcan_kwargs) -> None:
         super().__init__()
         if attention not in ("channel", "none", "window"):
             raise ValueError(f"attention must be channel, none or window, got {attention!r}")
@@ -87,6 +94,12 @@ class ZooRCAN(nn.Module):
 
         self.attention = attention
         self.window = window
+        self.skip = skip
+        self.upscale = int(rcan_kwargs.get("upscale", 4))
+        if skip:
+            if any(rcan_kwargs.get("rgb_mean", (0.0,))):
+                raise ValueError("with skip=True the mean shift is zero: leave rgb_mean out")
+            rcan_kwargs["rgb_mean"] = (0.0, 0.0, 0.0)
         self.net = RCAN(**{"num_in_ch": 3, "num_out_ch": 3, **rcan_kwargs})
         for block in self.net.modules():
             if not isinstance(block, RCAB):
@@ -98,7 +111,8 @@ class ZooRCAN(nn.Module):
                 block.rcab[3] = WindowChannelAttention(block.rcab[3], window)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        out = self.net(x)
+        return out + bilinear_skip(x, self.upscale) if self.skip else out
 
 
 ARCHITECTURES = {"zoo_rcan": ZooRCAN}

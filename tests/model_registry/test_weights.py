@@ -76,3 +76,50 @@ def test_safetensors_are_read(tmp_path):
     path = tmp_path / "tiny.safetensors"
     save_file(Tiny().state_dict(), str(path))
     assert set(read_state_dict(path)) == {"conv.weight", "conv.bias"}
+
+
+def write_card_with_weights(folder, state) -> tuple:
+    """A card file in ``folder/cards`` naming ``../weights/tiny.pt`` relative to itself (the zoo layout)."""
+    import yaml
+
+    from model_registry.card import read_card
+
+    weights = folder / "weights" / "tiny.pt"
+    weights.parent.mkdir(parents=True)
+    torch.save(state, weights)
+    path = folder / "cards" / "tiny.yaml"
+    path.parent.mkdir()
+    data = card_for(weights).model_dump(mode="json", exclude_none=True)
+    data["weights"]["file"] = "../weights/tiny.pt"
+    path.write_text(yaml.safe_dump(data))
+    return read_card(path), weights
+
+
+def test_weights_are_found_relative_to_their_card(tmp_path, monkeypatch):
+    from model_registry.weights import find_weights, search_dirs
+
+    monkeypatch.delenv("CEM_BENCH_WEIGHTS", raising=False)
+    monkeypatch.setenv("CEM_BENCH_CACHE", str(tmp_path / "cache"))
+    card, weights = write_card_with_weights(tmp_path / "repo", Tiny().state_dict())
+    assert card.weights.card_dir == (tmp_path / "repo" / "cards").resolve()
+    assert find_weights(card.weights).resolve() == weights.resolve()
+    assert load_model(card).weights_sha256 == file_sha256(weights)
+    # after $CEM_BENCH_WEIGHTS and the cache, before the shared assets
+    dirs = search_dirs(card.weights.card_dir)
+    assert dirs.index(tmp_path / "cache") < dirs.index(card.weights.card_dir)
+    assert all(d.name != "checkpoints" for d in dirs[: dirs.index(card.weights.card_dir)])
+    # a card built in code has no folder of its own
+    assert card_for(weights).weights.card_dir is None
+
+
+def test_weights_folders_and_cache_come_before_the_card_folder(tmp_path, monkeypatch):
+    card, _ = write_card_with_weights(tmp_path / "repo", Tiny().state_dict())
+    for variable in ("CEM_BENCH_WEIGHTS", "CEM_BENCH_CACHE"):
+        override = tmp_path / variable
+        override.mkdir()
+        torch.save(Tiny().state_dict(), override / "tiny.pt")  # same name, other bytes
+        monkeypatch.setenv("CEM_BENCH_CACHE", str(tmp_path / "empty-cache"))
+        monkeypatch.setenv(variable, str(override))
+        with pytest.raises(CemBenchError, match="sha256"):  # the earlier folder wins, then fails its check
+            load_model(card)
+        monkeypatch.delenv(variable)

@@ -39,3 +39,13 @@ def test_user_pair_estimates_the_rain_as_the_residual(astronaut64):
     rainy = np.clip(astronaut64.astype(int) + 40, 0, 255).astype(np.uint8)
     degraded = get_task("dr").pair(astronaut64, rainy)
     assert np.allclose(degraded.residual * 255, rainy.astype(np.float32) - astronaut64, atol=1e-4)
+
+
+def test_even_streak_lengths_keep_the_image_size():
+    # length + width + 1 is even for even lengths: the layer must still match the image (it used to be 1 px larger)
+    for seed in range(40):
+        degraded = get_task("dr").degrade(np.zeros((24, 20, 3), np.uint8), seed=seed)
+        if degraded.info["length"] % 2 == 0:
+            assert degraded.lq.shape == (24, 20, 3) and degraded.residual.shape == (24, 20, 3)
+            return
+    raise AssertionError("no even streak length among the seeds tried")
