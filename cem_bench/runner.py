@@ -236,15 +236,28 @@ def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool)
 
 def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "results", executor: str = "serial",
               weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
-              batch_size: int | None = None, executor_options: dict[str, Any] | None = None) -> list[Path]:
+              batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
+              tasks: list[str] | None = None, summary: bool = True) -> list[Path]:
     """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
+
+    ``tasks`` (labels such as ``sr-x4``) keeps only those suite tasks; ``summary=False`` leaves
+    ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
 
     Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
     raised after every complete (model, task) file and ``<out>/summary.json`` have been written.
     """
     from model_registry import get_card
 
-    units = _runnable(plan(suite, models), weights, explicit=(models is not None or suite.models != "all"))
+    units = plan(suite, models)
+    if tasks is not None:
+        unknown = sorted(set(tasks) - {spec.label for spec in suite.tasks})
+        if unknown:
+            raise CemBenchError(f"suite {suite.name} has no task {', '.join(unknown)} "
+                                f"(its tasks: {', '.join(spec.label for spec in suite.tasks)})")
+        units = [unit for unit in units if unit.task.label in tasks]
+        if not units:
+            raise CemBenchError(f"no model of this run supports {', '.join(tasks)} in suite {suite.name}")
+    units = _runnable(units, weights, explicit=(models is not None or suite.models != "all"))
     todo = [unit for unit in units if not _cached(unit, suite, out)]
     skipped = set(units) - set(todo)
     records: dict[Unit, dict[str, Any]] = {unit: read_unit(unit_path(out, suite, unit)) for unit in units
@@ -276,7 +289,8 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
         card = get_card(members[0].card_ref)
         record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
         written.append(write_result(record, Path(out) / suite.name / label / f"{model}.json", schema="suite_result"))
-    write_summary(out)
+    if summary:
+        write_summary(out)
     if failures:
         listed = "; ".join(f"{unit.key}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
                            for unit, error in failures.items())

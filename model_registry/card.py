@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from cem_bench.errors import CemBenchError
+from cem_bench.yaml_config import validate_yaml
 
 TaskName = Literal["sr", "dn", "dr"]
 
@@ -97,18 +97,10 @@ def read_card(path: str | Path) -> ModelCard:
     """Load and validate a card; schema errors become one readable line."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise CemBenchError(f"cannot read model card {path}: {error}") from None
-    if not isinstance(data, dict):
-        raise CemBenchError(f"model card {path} is not a YAML mapping")
-    try:
-        card = ModelCard.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, item['loc'])) or '<card>'}: {item['msg']}" for item in error.errors()
-        )
-        raise CemBenchError(f"invalid model card {path.name}: {problems}") from None
+        raw = path.read_text()
+    except OSError as error:
+        raise CemBenchError(f"cannot read model card {path}: {error.strerror or error}") from None
+    card = validate_yaml(ModelCard, raw, f"model card {path.name}")
     if card.weights is not None:
         card.weights._card_dir = path.resolve().parent
     return card

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..leaderboard import render
 from ..results import atomic_write_bytes
+from ..suites import suite_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    text = render(args.results, args.suite)
+    text = render(args.results, suite_name(args.suite))
     atomic_write_bytes(Path(args.out), text.encode())
     print(f"wrote {args.out}")
     return 0

@@ -62,7 +62,6 @@ def integrated_gradients(
 
     ``path.image`` is on the model's device; ``out_size`` is the expected output (H, W).
     """
-    device = path.image.device
     alphas = torch.arange(steps + 1, dtype=torch.float64) / steps
     targets = np.empty(steps + 1, dtype=np.float64)
     with torch.no_grad():

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..assets import asset_path
 from ..errors import CemBenchError
@@ -28,6 +27,7 @@ from ..geometry import ROI
 from ..images import SKIMAGE_PREFIX, read_rgb
 from ..protocol import Protocol
 from ..tasks import Task, get_task
+from ..yaml_config import validate_yaml
 from .support import level_fits, supports
 
 ASSETS_PREFIX = "assets:"
@@ -211,20 +211,15 @@ def load_suite(name_or_path: str | Path) -> Suite:
         raw = resources.files(__name__).joinpath(f"{text}.yaml").read_text()
     else:
         raise CemBenchError(f"unknown suite {text!r} (shipped: {', '.join(builtin_suites())}; or give a .yaml path)")
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as error:
-        raise CemBenchError(f"suite {text} is not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise CemBenchError(f"suite {text} is not a YAML mapping")
-    try:
-        return Suite.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or '<suite>'}: {item['msg']}" for item in error.errors())
-        raise CemBenchError(f"invalid suite {text}: {problems}") from None
+    return validate_yaml(Suite, raw, f"suite {text}")
+
+
+def suite_name(ref: str) -> str:
+    """The name of a suite given by name or by YAML path (results live under ``<results>/<name>/``)."""
+    return load_suite(ref).name if str(ref).endswith((".yaml", ".yml")) else str(ref)
 
 
 __all__ = [
     "BootstrapSettings", "ImageSource", "ImageSpec", "Suite", "TaskSpec", "builtin_suites", "level_fits",
-    "load_suite", "supports",
+    "load_suite", "suite_name", "supports",
 ]

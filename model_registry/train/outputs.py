@@ -125,3 +125,22 @@ def write_outputs(config: TrainConfig, config_path: Path, run: TrainRun, weights
         written["card"] = cards_dir / f"{config.name}.yaml"
         atomic_write_bytes(written["card"], text.encode())
     return written
+
+
+def results_table(weights_dir: Path = WEIGHTS_DIR) -> str:
+    """The zoo's measured results, one Markdown row per (model, validation task), from the ``.train.json`` files.
+
+    docs/zoo.md embeds this table; a test checks that it is the one the shipped summaries give.
+    """
+    from tabulate import tabulate
+
+    rows = []
+    for path in sorted(weights_dir.glob("*.train.json")):
+        run = json.loads(path.read_text())
+        for label, scores in run["validation"].items():
+            rows.append([f"`{run['name']}`", run["pair"], label, f"{run['params']:,}", run["iterations"],
+                         f"{scores['psnr']:.2f}", f"{scores['baseline']:.2f}", f"{scores['gain']:+.2f}",
+                         f"{run['wall_seconds'] / 60:.1f}", f"{run['weights_bytes'] / 1e6:.2f}"])
+    headers = ["model", "pair", "validated on", "params", "iterations", "PSNR (dB)", "baseline (dB)", "gain (dB)",
+               "train (min)", "weights (MB)"]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cem_bench.errors import CemBenchError
 from cem_bench.tasks import Task, get_task
+from cem_bench.yaml_config import validate_yaml
 
 from ..card import Architecture, TaskSupport
 
@@ -91,14 +91,7 @@ def read_config(path: str | Path) -> TrainConfig:
     """Load and validate a training config; problems become one readable line."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise CemBenchError(f"cannot read training config {path}: {error}") from None
-    if not isinstance(data, dict):
-        raise CemBenchError(f"training config {path} is not a YAML mapping")
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or '<config>'}: {item['msg']}"
-                             for item in error.errors())
-        raise CemBenchError(f"invalid training config {path.name}: {problems}") from None
+        raw = path.read_text()
+    except OSError as error:
+        raise CemBenchError(f"cannot read training config {path}: {error.strerror or error}") from None
+    return validate_yaml(TrainConfig, raw, f"training config {path.name}")

@@ -1,0 +1,84 @@
+"""`cem-bench check`: fail when committed results, summary, params or reports are stale (CI runs it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from ..errors import CemBenchError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("check", help="check committed results/reports against what the code produces")
+    parser.add_argument("--suite", default="quick", help="suite name (default %(default)s)")
+    parser.add_argument("--results", default="results", help="committed results folder (default %(default)s)")
+    parser.add_argument("--reports", default="reports", help="committed reports folder (default %(default)s)")
+    parser.add_argument("--params", default="params.yaml", help="DVC params file (default %(default)s)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="also rescore the whole suite in a temporary folder and compare (tolerance: cem_bench/check.py)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..aggregate import build_summary
+    from ..check import compare_trees, stale_files, summarise
+    from ..leaderboard import render
+    from ..runner import run_suite
+    from ..suites import load_suite
+    from ..suites.params import apply_params, read_params, unit_list
+
+    results, reports = Path(args.results), Path(args.reports)
+    suite = apply_params(load_suite(args.suite), args.params)
+    problems = []
+    if dict(read_params(args.params).get("units") or {}) != unit_list(suite):
+        problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
+    renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
+                 reports / "leaderboard.md": lambda: render(results, suite)}
+    findings = _findings_renderer(results, suite)
+    if findings is not None:
+        renderers[reports / "findings.md"] = findings
+    problems += stale_files(renderers)
+    if problems:
+        raise CemBenchError(summarise(problems, "stale file(s)"))
+    print(f"{args.params}, summary.json and {len(renderers) - 1} report(s) match the committed results")
+    if not args.regenerate:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
+        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
+        differences = compare_trees(results / suite.name, Path(folder) / suite.name)
+    absent = _models_without_weights(suite)
+    skipped = [d for d in differences if d.endswith(": not regenerated") and Path(d.split(":")[0]).stem in absent]
+    if skipped:
+        print(f"not checked ({len(skipped)} files): no weights on this machine for {', '.join(sorted(absent))}")
+    differences = [d for d in differences if d not in skipped]
+    if differences:
+        raise CemBenchError(summarise(differences, f"difference(s) between committed and regenerated {suite.name} results"))
+    print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance")
+    return 0
+
+
+def _models_without_weights(suite) -> set[str]:
+    """Models of the suite's plan whose weights are not on this machine (the runner skips them)."""
+    from model_registry import get_card
+    from model_registry.weights import find_weights
+
+    from ..runner import plan
+
+    return {unit.model for unit in plan(suite) if (card := get_card(unit.card_ref)).weights is not None
+            and find_weights(card.weights) is None}
+
+
+def _findings_renderer(results: Path, suite):
+    """The findings report's renderer (figures go to a throw-away folder), if the report module is present."""
+    try:
+        from ..report.findings_md import render_findings
+    except ImportError:
+        return None
+
+    def render() -> str:
+        with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep "figures"
+            return render_findings(results, suite.name, Path(folder) / "figures")
+    return render

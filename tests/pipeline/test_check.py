@@ -1,0 +1,93 @@
+"""`cem-bench check`: tolerance rules, stale reports, and regeneration against committed results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cem_bench.check import compare_records, compare_trees, stale_files
+from cem_bench.cli import main
+
+TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
+
+
+def test_numbers_within_tolerance_and_volatile_fields_pass():
+    committed = {"metrics": {"psnr_roi": 30.0, "positive": 3}, "seconds": 1.0, "environment": {"device": "cpu"}}
+    rerun = {"metrics": {"psnr_roi": 30.0 + 5e-4, "positive": 3}, "seconds": 7.0, "environment": {"device": "cuda"}}
+    assert compare_records(committed, rerun) == []
+
+
+def test_real_differences_are_named_with_their_path():
+    committed = {"metrics": {"psnr_roi": 30.0, "positive": 3, "causal_radius": None}, "ce": [[1.0, None]]}
+    rerun = {"metrics": {"psnr_roi": 30.01, "positive": 4, "causal_radius": 8.0}, "ce": [[1.0, None], [0.0]]}
+    assert compare_records(committed, rerun) == [
+        "ce: length 1 != 2", "metrics.causal_radius: None != 8.0", "metrics.positive: 3 != 4",
+        "metrics.psnr_roi: 30.0 != 30.01"]
+    assert compare_records({"a": 1}, {"b": 1}) == ["a: only in committed", "b: only in regenerated"]
+
+
+def test_missing_and_extra_files_are_reported(tmp_path):
+    for name, files in (("old", ["dn-s50/a.json", "dn-s50/b.json"]), ("new", ["dn-s50/a.json", "sr-x2/c.json"])):
+        for file in files:
+            (tmp_path / name / file).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / file).write_text(json.dumps({"x": 1}))
+    assert compare_trees(tmp_path / "old", tmp_path / "new") == [
+        "dn-s50/b.json: not regenerated", "sr-x2/c.json: regenerated but not committed"]
+
+
+def test_stale_file_is_named(tmp_path):
+    (tmp_path / "a.md").write_text("old")
+    assert stale_files({tmp_path / "a.md": lambda: "old"}) == []
+    assert stale_files({tmp_path / "a.md": lambda: "new", tmp_path / "b.md": lambda: ""}) == [
+        f"{tmp_path / 'a.md'}: stale (regenerate it from the committed results)", f"{tmp_path / 'b.md'}: missing"]
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory) -> Path:
+    """A tiny suite with two analytic models scored, aggregated and reported like the repository's own."""
+    root = tmp_path_factory.mktemp("repo")
+    suite = yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-3", "bicubic-x2"]}
+    (root / "tiny.yaml").write_text(yaml.safe_dump(suite))
+    args = ["--suite", str(root / "tiny.yaml")]
+    assert main(["data", "params", *args, "--out", str(root / "params.yaml")]) == 0
+    assert main(["run", *args, "--params", str(root / "params.yaml"), "--out", str(root / "results"), "--quiet"]) == 0
+    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard.md")]) == 0
+    assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings.md")]) == 0
+    return root
+
+
+def check(root: Path, *extra: str) -> int:
+    return main(["check", "--suite", str(root / "tiny.yaml"), "--params", str(root / "params.yaml"),
+                 "--results", str(root / "results"), "--reports", str(root / "reports"), "--quiet", *extra])
+
+
+def test_committed_results_pass_and_regenerate_identically(committed):
+    assert check(committed, "--regenerate") == 0
+
+
+def test_a_stale_report_fails(committed, capsys):
+    report = committed / "reports" / "leaderboard.md"
+    original = report.read_text()
+    report.write_text(original + "\nhand edit\n")
+    try:
+        assert check(committed) == 2
+        assert "leaderboard.md: stale" in capsys.readouterr().err
+    finally:
+        report.write_text(original)
+
+
+def test_a_changed_number_fails_the_regeneration(committed, capsys):
+    path = committed / "results" / "tiny" / "dn-s50" / "box-blur-3.json"
+    original = path.read_text()
+    record = json.loads(original)
+    row = record["units"][0]["ce"][0]
+    row[0] = (row[0] or 0.0) + 0.5  # a map value: not in the summary or the reports, only the regeneration sees it
+    path.write_text(json.dumps(record))
+    try:
+        assert check(committed, "--regenerate") == 2
+        assert "units[0].ce[0][0]" in capsys.readouterr().err
+    finally:
+        path.write_text(original)
