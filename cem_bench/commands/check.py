@@ -37,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
                  reports / "leaderboard.md": lambda: render(results, suite)}
-    findings = _findings_renderer(results, suite)
-    if findings is not None:
-        renderers[reports / "findings.md"] = findings
+    renderers[reports / "findings.md"] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
     if problems:
         raise CemBenchError(summarise(problems, "stale file(s)"))
@@ -72,11 +70,8 @@ def _models_without_weights(suite) -> set[str]:
 
 
 def _findings_renderer(results: Path, suite):
-    """The findings report's renderer (figures go to a throw-away folder), if the report module is present."""
-    try:
-        from ..report.findings_md import render_findings
-    except ImportError:
-        return None
+    """The findings report's renderer; its figures go to a throw-away folder (PNGs are not compared)."""
+    from ..report.findings_md import render_findings
 
     def render() -> str:
         with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep "figures"
