@@ -219,16 +219,21 @@ def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | N
     return lam(model, degraded.gt, roi, lq=None, device=device, batch_size=batch_size).diffusion_index
 
 
+def models_without_weights(units: list[Unit], weights: dict[str, str] | None = None) -> list[str]:
+    """Sorted names of the units' real models whose weights are neither given in ``weights`` nor on this machine."""
+    from model_registry import get_card
+    from model_registry.weights import find_weights
+
+    return sorted({unit.model for unit in units
+                   if (card := get_card(unit.card_ref)).weights is not None and unit.model not in (weights or {})
+                   and find_weights(card.weights) is None})
+
+
 def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool) -> list[Unit]:
     """With ``models: all``, drop real models whose weights are not on this machine (with a notice)."""
     if explicit:
         return units
-    from model_registry import get_card
-    from model_registry.weights import find_weights
-
-    missing = sorted({unit.model for unit in units
-                      if (card := get_card(unit.card_ref)).weights is not None and unit.model not in (weights or {})
-                      and find_weights(card.weights) is None})
+    missing = models_without_weights(units, weights)
     if missing:
         tqdm.write(f"skipping {len(missing)} model(s) without weights on this machine: {', '.join(missing)}")
     return [unit for unit in units if unit.model not in missing]

@@ -6,6 +6,7 @@ Suites, model cards and zoo training configs all go through :func:`validate_yaml
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 import yaml
@@ -39,3 +40,13 @@ def validate_yaml(model: type[Model], raw: str, what: str) -> Model:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or '<top level>'}: {item['msg']}" for item in error.errors())
         raise CemBenchError(f"invalid {what}: {problems}") from None
+
+
+def read_yaml_file(model: type[Model], path: str | Path, what: str) -> Model:
+    """``model`` validated from the YAML file ``path``; ``what`` (e.g. ``model card``) names it in errors."""
+    path = Path(path)
+    try:
+        raw = path.read_text()
+    except OSError as error:
+        raise CemBenchError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    return validate_yaml(model, raw, f"{what} {path.name}")

@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from cem_bench.errors import CemBenchError
-from cem_bench.yaml_config import validate_yaml
+from cem_bench.yaml_config import read_yaml_file
 
 TaskName = Literal["sr", "dn", "dr"]
 
@@ -96,11 +95,7 @@ class ModelCard(_Strict):
 def read_card(path: str | Path) -> ModelCard:
     """Load and validate a card; schema errors become one readable line."""
     path = Path(path)
-    try:
-        raw = path.read_text()
-    except OSError as error:
-        raise CemBenchError(f"cannot read model card {path}: {error.strerror or error}") from None
-    card = validate_yaml(ModelCard, raw, f"model card {path.name}")
+    card = read_yaml_file(ModelCard, path, "model card")
     if card.weights is not None:
         card.weights._card_dir = path.resolve().parent
     return card

@@ -26,14 +26,15 @@ def run(args: argparse.Namespace) -> int:
     from ..aggregate import build_summary
     from ..check import compare_trees, stale_files, summarise
     from ..leaderboard import render
-    from ..runner import run_suite
+    from ..runner import models_without_weights, plan, run_suite
     from ..suites import load_suite
-    from ..suites.params import apply_params, read_params, unit_list
+    from ..suites.params import apply_protocol, read_params, unit_list
 
     results, reports = Path(args.results), Path(args.reports)
-    suite = apply_params(load_suite(args.suite), args.params)
+    params = read_params(args.params)
+    suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
     problems = []
-    if dict(read_params(args.params).get("units") or {}) != unit_list(suite):
+    if dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
                  reports / "leaderboard.md": lambda: render(results, suite)}
@@ -46,27 +47,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
         run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
-        differences = compare_trees(results / suite.name, Path(folder) / suite.name)
-    absent = _models_without_weights(suite)
-    skipped = [d for d in differences if d.endswith(": not regenerated") and Path(d.split(":")[0]).stem in absent]
-    if skipped:
-        print(f"not checked ({len(skipped)} files): no weights on this machine for {', '.join(sorted(absent))}")
-    differences = [d for d in differences if d not in skipped]
+        absent = frozenset(models_without_weights(plan(suite)))
+        differences = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
+    if absent:
+        print(f"not checked: no weights on this machine for {', '.join(sorted(absent))}")
     if differences:
         raise CemBenchError(summarise(differences, f"difference(s) between committed and regenerated {suite.name} results"))
     print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance")
     return 0
-
-
-def _models_without_weights(suite) -> set[str]:
-    """Models of the suite's plan whose weights are not on this machine (the runner skips them)."""
-    from model_registry import get_card
-    from model_registry.weights import find_weights
-
-    from ..runner import plan
-
-    return {unit.model for unit in plan(suite) if (card := get_card(unit.card_ref)).weights is not None
-            and find_weights(card.weights) is None}
 
 
 def _findings_renderer(results: Path, suite):

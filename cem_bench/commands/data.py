@@ -82,15 +82,14 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_params(args: argparse.Namespace) -> int:
     from ..suites import load_suite
-    from ..suites.params import apply_params, read_params, render_params
+    from ..suites.params import apply_protocol, read_params, render_params
 
     path = Path(args.out)
     suite = load_suite(args.suite)
-    existing = path if path.is_file() else None  # its protocol overrides are kept
-    protocol = (read_params(path).get("protocol") or {}) if existing else {}
+    protocol = (read_params(path).get("protocol") or {}) if path.is_file() else {}  # an existing file's overrides are kept
     if not protocol:  # a new file states the suite's own settings, so they can be edited in place
         protocol = {key: getattr(suite.protocol, key) for key in ("block", "coarse", "fine", "tol", "seed", "bank")}
-    text = render_params(args.suite, apply_params(suite, existing), protocol)
+    text = render_params(args.suite, apply_protocol(suite, protocol, path), protocol)
     atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")
     return 0

@@ -40,9 +40,12 @@ def read_params(path: str | Path) -> dict[str, Any]:
 
 def apply_params(suite: Any, path: str | Path | None) -> Any:
     """``suite`` with the ``protocol`` overrides of the params file ``path`` applied (``None``: unchanged)."""
-    if path is None:
-        return suite
-    overrides = read_params(path).get("protocol") or {}
+    return suite if path is None else apply_protocol(suite, read_params(path).get("protocol"), path)
+
+
+def apply_protocol(suite: Any, overrides: Any, path: str | Path) -> Any:
+    """``suite`` with the protocol settings ``overrides`` (from the params file ``path``) applied."""
+    overrides = overrides or {}
     if not isinstance(overrides, dict):
         raise CemBenchError(f"{path}: `protocol` must be a mapping of protocol settings")
     current = {key: getattr(suite.protocol, key) for key in suite.protocol.__dataclass_fields__}

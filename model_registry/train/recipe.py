@@ -14,9 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cem_bench.errors import CemBenchError
 from cem_bench.tasks import Task, get_task
-from cem_bench.yaml_config import validate_yaml
+from cem_bench.yaml_config import read_yaml_file
 
 from ..card import Architecture, TaskSupport
 
@@ -89,9 +88,4 @@ class TrainConfig(_Strict):
 
 def read_config(path: str | Path) -> TrainConfig:
     """Load and validate a training config; problems become one readable line."""
-    path = Path(path)
-    try:
-        raw = path.read_text()
-    except OSError as error:
-        raise CemBenchError(f"cannot read training config {path}: {error.strerror or error}") from None
-    return validate_yaml(TrainConfig, raw, f"training config {path.name}")
+    return read_yaml_file(TrainConfig, path, "training config")

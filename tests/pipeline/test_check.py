@@ -91,3 +91,12 @@ def test_a_changed_number_fails_the_regeneration(committed, capsys):
         assert "units[0].ce[0][0]" in capsys.readouterr().err
     finally:
         path.write_text(original)
+
+
+def test_models_that_could_not_be_rescored_are_not_expected(tmp_path):
+    for name, files in (("old", ["dr/prn.json", "dr/box.json"]), ("new", ["dr/box.json"])):
+        for file in files:
+            (tmp_path / name / file).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / file).write_text(json.dumps({"x": 1}))
+    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"prn"})) == []
+    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"box"})) == ["dr/prn.json: not regenerated"]
