@@ -90,3 +90,12 @@ def read_result(path: str | Path, schema: str = "result") -> dict[str, Any]:
         raise CemBenchError(f"cannot read result {path}: {error}") from None
     validate_result(record, schema)
     return record
+
+
+def ce_array(ce: list[list[float | None]]) -> np.ndarray:
+    """A stored block map as floats, null (ROI blocks) -> NaN.
+
+    >>> ce_array([[None, 1.5]]).tolist()
+    [[nan, 1.5]]
+    """
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in ce], dtype=np.float64)

@@ -19,7 +19,6 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -28,7 +27,7 @@ from .errors import CemBenchError
 from .executors import get_executor
 from .geometry import ROI, BlockGrid
 from .metrics import input_psnr, map_metrics
-from .results import read_result, write_result
+from .results import ce_array, read_result, write_result
 from .suites import Suite, TaskSpec, supports
 from .suites.support import is_multi_task
 
@@ -173,7 +172,7 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
         run = score(model, task, image_file, roi, protocol=suite.protocol, device=device, batch_size=batch_size,
                     progress=False)
     result = run.record
-    ce = np.array([[np.nan if v is None else v for v in row] for row in result["ce"]], dtype=np.float64)
+    ce = ce_array(result["ce"])
     grid = BlockGrid(run.degraded.gt.shape[0], run.degraded.gt.shape[1], result["grid"]["block"], task.scale)
     baseline = input_psnr(run.degraded.gt, run.degraded.lq, roi)
     metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,

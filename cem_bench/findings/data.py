@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import METRICS, result_files
-from ..results import read_result
+from ..results import ce_array, read_result
 
 # Columns of the unit table besides the metrics (kept in this order for a stable frame).
 BASE_COLUMNS = ("task", "task_name", "model", "analytic", "multi_task", "params", "image", "roi", "unit",
@@ -28,15 +28,6 @@ def unit_key(image: str, roi: dict[str, Any]) -> str:
     'coffee@24,24,16'
     """
     return f"{image}@{roi['x']},{roi['y']},{roi['size']}"
-
-
-def ce_array(ce: list[list[float | None]]) -> np.ndarray:
-    """A stored block map as floats, null (ROI blocks) -> NaN.
-
-    >>> ce_array([[None, 1.5]]).tolist()
-    [[nan, 1.5]]
-    """
-    return np.array([[np.nan if v is None else float(v) for v in row] for row in ce], dtype=np.float64)
 
 
 def _rows(path: Path, order: int) -> list[dict[str, Any]]:

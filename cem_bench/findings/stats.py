@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import DIGITS, bootstrap_ci
-from ..agreement import MIN_MODELS, spearman_ci
+from ..agreement import LEVEL, MIN_MODELS, RESAMPLES, SEED, spearman_ci
 
-RESAMPLES, SEED, LEVEL = 2000, 0, 0.95
 MIN_PAIRED = 2  # one unit gives a degenerate interval: no evidence either way
 MIN_CORRELATED = MIN_MODELS  # agreement.py's floor for a rank correlation (4 models)
 VERDICTS = ("supported", "not supported", "inconclusive")
