@@ -39,8 +39,8 @@ from .tasks import Degraded, Task
 Model = Callable[[torch.Tensor], torch.Tensor]
 MAX_AUTO_BATCH = 64
 AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size on a GPU
-# On a CPU large batches are slower per image (memory bound): PRN at 256 px ran 0.57 s/img at batch 1
-# and 1.46 s/img at batch 4 (2 threads), so the CPU budget keeps a batch near cache size.
+# On a CPU large batches are slower per image (memory bound): PRN at 256 px ran 0.51 s/img at batch 1
+# and 1.53 s/img at batch 4 (2 threads, benchmarks/batch_size.py), so the CPU budget keeps a batch near cache size.
 AUTO_BATCH_BYTES_CPU = 32 << 20
 
 
