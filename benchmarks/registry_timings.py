@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--fine", default="10")
     parser.add_argument("--models", default=None, help="comma-separated subset")
     parser.add_argument("--out", default="runs/registry")
+    parser.add_argument("--batch-size", default=None, help="passed to cem-bench score (default: automatic)")
     args = parser.parse_args()
     if not args.image:
         raise SystemExit("needs --image (cem_demo_2.png from ../shared/assets by default)")
@@ -48,7 +49,7 @@ def main() -> None:
         out = Path(args.out) / card.name
         command = [sys.executable, "-m", "cem_bench.cli", "score", "--model", card.name, *task_flags(card),
                    "--image", args.image, "--roi", args.roi, "--fine", args.fine, "--device", "cpu",
-                   "--out", str(out), "--quiet"]
+                   "--out", str(out), "--quiet", *(["--batch-size", args.batch_size] if args.batch_size else [])]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - start

@@ -38,10 +38,7 @@ from .tasks import Degraded, Task
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 MAX_AUTO_BATCH = 64
-AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size on an accelerator
-# On a CPU large batches are slower per image (memory bound): PRN at 256 px ran 0.51 s/img at batch 1
-# and 1.53 s/img at batch 4 (2 threads, benchmarks/batch_size.py), so the CPU budget keeps a batch near cache size.
-AUTO_BATCH_BYTES_CPU = 32 << 20
+AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size
 
 
 @dataclass
@@ -64,20 +61,10 @@ class CEMResult:
 
 
 def auto_batch_size(out_pixels: int, device: torch.device) -> int:
-    """A batch that keeps ~64 float32 feature maps per sample inside the device's activation budget.
-
-    >>> auto_batch_size(256 * 256, torch.device("cpu")), auto_batch_size(96 * 96, torch.device("cpu"))
-    (1, 7)
-    >>> auto_batch_size(256 * 256, torch.device("cuda"))
-    256
-    """
+    """A batch that keeps ~64 float32 feature maps per sample inside the activation budget."""
     per_sample = out_pixels * 64 * 4 * 2
-    if device.type == "cpu":
-        cap, budget = MAX_AUTO_BATCH, AUTO_BATCH_BYTES_CPU
-    else:  # accelerators keep the large budget (CUDA: four times more)
-        scale = 4 if device.type == "cuda" else 1
-        cap, budget = MAX_AUTO_BATCH * scale, AUTO_BATCH_BYTES * scale
-    return int(max(1, min(cap, budget // per_sample)))
+    budget = AUTO_BATCH_BYTES * (4 if device.type == "cuda" else 1)
+    return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))
 
 
 
