@@ -19,6 +19,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from cem_bench.assets import asset_path
+from cem_bench.commands.score import CHECKPOINT
 from model_registry.loading import registered_cards
 
 
@@ -47,6 +48,7 @@ def main() -> None:
         if card.analytic or card.name.startswith("zoo-") or (args.models and card.name not in args.models.split(",")):
             continue
         out = Path(args.out) / card.name
+        (out / CHECKPOINT).unlink(missing_ok=True)  # a timing starts from scratch, never from an interrupted run
         command = [sys.executable, "-m", "cem_bench.cli", "score", "--model", card.name, *task_flags(card),
                    "--image", args.image, "--roi", args.roi, "--fine", args.fine, "--device", "cpu",
                    "--out", str(out), "--quiet", *(["--batch-size", args.batch_size] if args.batch_size else [])]

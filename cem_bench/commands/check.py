@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reports", default="reports", help="committed reports folder (default %(default)s)")
     parser.add_argument("--params", default="params.yaml", help="DVC params file (default %(default)s)")
     parser.add_argument("--regenerate", action="store_true",
-                        help="also rescore the whole suite in a temporary folder and compare (tolerance: cem_bench/check.py)")
+                        help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -48,12 +48,13 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
         run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
         absent = frozenset(models_without_weights(plan(suite)))
-        differences = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
+        differences, flips = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
     if absent:
         print(f"not checked: no weights on this machine for {', '.join(sorted(absent))}")
     if differences:
         raise CemBenchError(summarise(differences, f"difference(s) between committed and regenerated {suite.name} results"))
-    print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance")
+    print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance "
+          f"({flips} threshold flip(s) allowed; rules: cem_bench/reproduction.py)")
     return 0
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cem_bench.check import compare_records, compare_trees, stale_files
+from cem_bench.check import compare_trees, stale_files
 from cem_bench.cli import main
+from cem_bench.reproduction import compare_records
 
 TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
 
@@ -34,8 +35,8 @@ def test_missing_and_extra_files_are_reported(tmp_path):
         for file in files:
             (tmp_path / name / file).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / name / file).write_text(json.dumps({"x": 1}))
-    assert compare_trees(tmp_path / "old", tmp_path / "new") == [
-        "dn-s50/b.json: not regenerated", "sr-x2/c.json: regenerated but not committed"]
+    assert compare_trees(tmp_path / "old", tmp_path / "new") == (
+        ["dn-s50/b.json: not regenerated", "sr-x2/c.json: regenerated but not committed"], 0)
 
 
 def test_stale_file_is_named(tmp_path):
@@ -98,5 +99,5 @@ def test_models_that_could_not_be_rescored_are_not_expected(tmp_path):
         for file in files:
             (tmp_path / name / file).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / name / file).write_text(json.dumps({"x": 1}))
-    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"prn"})) == []
-    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"box"})) == ["dr/prn.json: not regenerated"]
+    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"prn"})) == ([], 0)
+    assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"box"})) == (["dr/prn.json: not regenerated"], 0)
