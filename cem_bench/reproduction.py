@@ -3,7 +3,7 @@
 A rescored map is not bit-identical across CPU types: float32 kernels sum in another order, the output
 is rounded to 8 bits before the PSNR, and a pixel that lands on the other side of a rounding edge moves
 the ROI PSNR, and so every CE of that unit, by ~1e-4 dB. Measured (docs/pipeline.md): up to 1.1e-3 dB
-between two CI machines; up to 4.7e-4 dB (CE) and 2e-4 dB (PSNR) with oneDNN/ATen limited to AVX2 on an
+between two CI machines; up to 4.7e-4 dB (CE and ROI PSNR alike) with oneDNN/ATen/MKL limited to AVX2 on an
 AVX-512 machine. A sum over 50 blocks then moves ~50 times as much, so derived numbers are not
 compared across machines at all. The rules:
 
