@@ -35,8 +35,8 @@ def largest(committed: list[dict[str, Any]], rescored: list[dict[str, Any]], rea
 
 def rescore(isa: str, out: Path) -> None:
     env = {**os.environ, **ISA_ENV[isa]}
-    command = [sys.executable, "-m", "cem_bench.cli", "run", "--suite", "quick", "--out", str(out), "--device", "cpu",
-               "--no-summary", "--quiet"]
+    command = [sys.executable, "-m", "cem_bench.cli", "run", "--suite", "quick", "--params", "params.yaml",
+               "--out", str(out), "--device", "cpu", "--no-summary", "--quiet"]  # the protocol `check` rescores with
     subprocess.run(command, env=env, check=True)
 
 
