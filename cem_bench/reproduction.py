@@ -29,6 +29,7 @@ from .aggregate import aggregate_units
 from .geometry import ROI, BlockGrid
 from .metrics import effect_range, map_metrics
 from .results import ce_array
+from .runner import stored_metric
 
 VOLATILE = frozenset({"seconds", "timings", "environment", "created"})
 ABS_TOL = 1e-3  # anything else (task settings, card numbers): only float formatting may differ
@@ -38,7 +39,6 @@ MAX_FLIP_FRACTION = 0.05
 MEASURED_METRICS = ("psnr_roi", "psnr_input", "psnr_gain", "lam_di")
 MAP_FIELDS = ("ce", "n_samples", "stderr")
 SAMPLE_FIELDS = ("forwards", "fine_blocks")
-DERIVED_DIGITS = 6  # metrics are stored rounded to 6 decimals (runner.METRIC_DIGITS)
 ROUNDING_TOL = 2e-6  # the stored map is rounded to 6 decimals; its effect range may move by 2 units
 
 
@@ -159,8 +159,7 @@ def derivation_problems(record: dict[str, Any], where: str = "") -> list[str]:
         block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
         derived = map_metrics(ce, ROI(**unit["roi"]), block_grid)
         for name, value in derived.items():
-            value = None if isinstance(value, float) and math.isnan(value) else value
-            value = round(value, DERIVED_DIGITS) if isinstance(value, float) else value
+            value = stored_metric(value)
             if not _near(unit["metrics"].get(name), value, ROUNDING_TOL):
                 problems.append(f"{at}.metrics.{name}: committed {unit['metrics'].get(name)}, derived {value}")
         stored, again = unit["effect_range"], effect_range(ce)

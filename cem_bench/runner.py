@@ -132,7 +132,7 @@ def _load(ref: str, weights: str | None, device: str) -> Any:
     return load_model(ref, weights=weights, device=resolve_device(device))
 
 
-def _number(value: float | int | None) -> float | int | None:
+def stored_metric(value: float | int | None) -> float | int | None:
     """JSON-safe metric: NaN or None (undefined) -> null, floats rounded."""
     if isinstance(value, int) or value is None:
         return value
@@ -189,7 +189,7 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
                   "lq_sha256": result["image"]["lq_sha256"]},
         "roi": result["roi"],
         "grid": result["grid"],
-        "metrics": {name: _number(value) for name, value in metrics.items()},
+        "metrics": {name: stored_metric(value) for name, value in metrics.items()},
         "effect_range": result["effect_range"],
         "ce": result["ce"],
         "n_samples": result["n_samples"],
