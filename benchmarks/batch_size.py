@@ -14,7 +14,7 @@ import torch
 from tabulate import tabulate
 
 from common import best_of, machine
-from model_registry.loading import get_card, load_model
+from cem_bench.models.loading import get_card, load_model
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from cem_bench.reproduction import compare_result
+from cem_bench.pipeline.reproduction import compare_result
 
 ISA_ENV = {"avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}}
 

@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image
 
 from cem_bench import Protocol, score
-from cem_bench.acceleration import Acceleration
-from cem_bench.assets import asset_path
-from cem_bench.images import read_rgb
-from cem_bench.scoring import resolve_device
-from cem_bench.tasks import get_task
+from cem_bench.cem.acceleration import Acceleration
+from cem_bench.core.assets import asset_path
+from cem_bench.core.images import read_rgb
+from cem_bench.pipeline.scoring import resolve_device
+from cem_bench.core.tasks import get_task
 from common import machine
 
 CASES = {

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from cem_bench.assets import asset_path
-from cem_bench.commands.score import CHECKPOINT
-from model_registry.loading import registered_cards
+from cem_bench.core.assets import asset_path
+from cem_bench.cli.commands.score import CHECKPOINT
+from cem_bench.models.loading import registered_cards
 
 
 def task_flags(card) -> list[str]:

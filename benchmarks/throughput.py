@@ -14,17 +14,17 @@ import argparse
 import numpy as np
 import torch
 
-from cem_bench.banks import load_bank
-from cem_bench.checkpoint import SampleStore
-from cem_bench.geometry import ROI, BlockGrid
-from cem_bench.images import read_rgb, to_tensor
-from cem_bench.interventions import Interventions
-from cem_bench.metrics import roi_psnr
-from cem_bench.sampler import Sampler
-from cem_bench.scoring import resolve_device
-from cem_bench.tasks import get_task
+from cem_bench.core.banks import load_bank
+from cem_bench.cem.checkpoint import SampleStore
+from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.images import read_rgb, to_tensor
+from cem_bench.cem.interventions import Interventions
+from cem_bench.core.metrics import roi_psnr
+from cem_bench.cem.sampler import Sampler
+from cem_bench.pipeline.scoring import resolve_device
+from cem_bench.core.tasks import get_task
 from common import best_of, machine
-from model_registry import load_model
+from cem_bench.models import load_model
 
 
 def main() -> None:

@@ -9,14 +9,14 @@ The public API is small: build a :class:`Protocol`, pick a task, and call :func:
 
 __version__ = "0.1.0"
 
-from .banks import PatchBank, load_bank  # noqa: E402
-from .errors import CemBenchError  # noqa: E402
-from .estimator import CEMEstimator, CEMResult  # noqa: E402
-from .geometry import ROI, BlockGrid  # noqa: E402
-from .lam import LAMResult, LAMSettings, lam  # noqa: E402
-from .protocol import PROTOCOL_VERSION, Protocol  # noqa: E402
-from .scoring import ScoredRun, score  # noqa: E402
-from .tasks import Task, get_task  # noqa: E402
+from cem_bench.core.banks import PatchBank, load_bank  # noqa: E402
+from cem_bench.core.errors import CemBenchError  # noqa: E402
+from cem_bench.cem.estimator import CEMEstimator, CEMResult  # noqa: E402
+from cem_bench.core.geometry import ROI, BlockGrid  # noqa: E402
+from cem_bench.lam import LAMResult, LAMSettings, lam  # noqa: E402
+from cem_bench.cem.protocol import PROTOCOL_VERSION, Protocol  # noqa: E402
+from cem_bench.pipeline.scoring import ScoredRun, score  # noqa: E402
+from cem_bench.core.tasks import Task, get_task  # noqa: E402
 
 __all__ = [
     "BlockGrid", "CEMEstimator", "CEMResult", "CemBenchError", "PROTOCOL_VERSION", "PatchBank", "Protocol",

@@ -1,6 +1,13 @@
-"""Model cards, the architectures this project writes, and loading a card into a model."""
+"""Data and architectures only: model cards (``cards/``), the architectures this project writes
+(``archs/``, pure torch), and the zoo's training configs and weights (``zoo/``).
 
-from .card import ModelCard, read_card
-from .loading import RestorationModel, card_source, get_card, load_model, registered_cards
+Nothing here imports ``cem_bench``: the benchmark reads this package, never the other way round.
+"""
 
-__all__ = ["ModelCard", "RestorationModel", "card_source", "get_card", "load_model", "read_card", "registered_cards"]
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+CARDS_DIR = ROOT / "cards"
+ZOO_DIR = ROOT / "zoo"
+
+__all__ = ["CARDS_DIR", "ROOT", "ZOO_DIR"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cem_bench.assets import asset_path
-from cem_bench.images import read_rgb
+from cem_bench.core.assets import asset_path
+from cem_bench.core.images import read_rgb
 
 ASSETS = asset_path("checkpoints") is not None
 needs_assets = pytest.mark.skipif(not ASSETS, reason="needs ../shared/assets (CEM_BENCH_ASSETS)")

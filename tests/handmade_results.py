@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cem_bench.aggregate import METRICS, assemble
-from cem_bench.results import write_result
-from cem_bench.suites import load_suite
-from model_registry import ModelCard, get_card, registered_cards
+from cem_bench.pipeline.aggregate import METRICS, assemble
+from cem_bench.records.io import write_result
+from cem_bench.pipeline.suites import load_suite
+from cem_bench.models import ModelCard, get_card, registered_cards
 
-TINY = Path(__file__).resolve().parent / "commands" / "tiny_suite.yaml"
+TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_suite.yaml"
 SHA = "0" * 64
 PROTOCOL = {"id": "cem-v1/coarse-fine/b8-c1-f0-tol0.01-s0/skimage-8", "version": 1, "sampling": "coarse-fine",
             "block": 8, "coarse": 1, "fine": 0, "tol": 0.01, "seed": 0, "bank": {"name": "skimage-8", "sha256": SHA},

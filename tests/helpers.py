@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from cem_bench import CEMEstimator, Protocol, load_bank
-from cem_bench.acceleration import Acceleration
-from cem_bench.geometry import ROI, BlockGrid
+from cem_bench.cem.acceleration import Acceleration
+from cem_bench.core.geometry import ROI, BlockGrid
 
 
 ACCELERATIONS = {"accel": Acceleration(), "plain": Acceleration.off()}

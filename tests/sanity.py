@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cem_bench.assets import asset_path
-from cem_bench.images import read_rgb, to_tensor
+from cem_bench.core.assets import asset_path
+from cem_bench.core.images import read_rgb, to_tensor
 
 SANITY_IMAGES = ("lam_test_1.png", "lam_test_2.png", "lam_test_3.png", "lam_test_6.png")
 CROP = 240
@@ -88,7 +88,7 @@ def dn_psnr(model, sigma: float) -> tuple[float, float]:
     clean = torch.stack([to_tensor(gt) for gt in sanity_images()]).contiguous()
     card = getattr(model, "card", None)
     if card is not None and card.input.noise_map:
-        from cem_bench.tasks import get_task
+        from cem_bench.core.tasks import get_task
 
         model.configure(get_task("dn", sigma=sigma))
     torch.manual_seed(0)

@@ -4,7 +4,7 @@ Integrated gradients of an output window's gradient magnitude along a progressiv
 docs/lam.md for the exact definition implemented.
 """
 
-from .attribution import LAMResult, attribution_map, lam
-from .settings import DEFAULT_WINDOW, LAM_VERSION, LAMSettings
+from cem_bench.lam.attribution import LAMResult, attribution_map, lam
+from cem_bench.lam.settings import DEFAULT_WINDOW, LAM_VERSION, LAMSettings
 
 __all__ = ["DEFAULT_WINDOW", "LAMResult", "LAMSettings", "LAM_VERSION", "attribution_map", "lam"]

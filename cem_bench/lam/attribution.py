@@ -17,21 +17,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import CemBenchError
-from ..estimator import auto_batch_size
-from ..geometry import ROI
-from ..images import read_rgb, to_tensor
-from ..metrics.diffusion import diffusion_index, gini
-from ..report.lam_heatmap import render_lam
-from ..results import atomic_write_bytes, write_result
-from ..scoring import resolve_device
-from ..tasks import Degraded, Task, get_task
-from ..tasks.sr import bicubic_resize
-from .integrated_gradients import PathIntegral, integrated_gradients
-from .path import BlurPath
-from .record import build_record
-from .settings import DEFAULT_WINDOW, LAMSettings
-from .target import check_window, gradient_magnitude_target
+from cem_bench.core.errors import CemBenchError
+from cem_bench.cem.estimator import auto_batch_size
+from cem_bench.core.geometry import ROI
+from cem_bench.core.images import read_rgb, to_tensor
+from cem_bench.core.metrics.diffusion import diffusion_index, gini
+from cem_bench.report.lam_heatmap import render_lam
+from cem_bench.records.io import atomic_write_bytes, write_result
+from cem_bench.pipeline.scoring import resolve_device
+from cem_bench.core.tasks import Degraded, Task, get_task
+from cem_bench.core.tasks.sr import bicubic_resize
+from cem_bench.lam.integrated_gradients import PathIntegral, integrated_gradients
+from cem_bench.lam.path import BlurPath
+from cem_bench.records.lam import build_record
+from cem_bench.lam.settings import DEFAULT_WINDOW, LAMSettings
+from cem_bench.lam.target import check_window, gradient_magnitude_target
 
 
 def attribution_map(raw: np.ndarray) -> np.ndarray:
@@ -86,8 +86,8 @@ def _sr_card_check(card: Any) -> None:
 
 def _prepare_model(model: Any, scale: int | None, weights: str | Path | None, device: torch.device) -> tuple[Any, Task]:
     """Load (if named), check it is SR, and configure it for ``sr`` at its own scale."""
-    from model_registry import load_model
-    from model_registry.loading import get_card
+    from cem_bench.models import load_model
+    from cem_bench.models.loading import get_card
 
     if isinstance(model, (str, Path)):
         _sr_card_check(get_card(model))  # refuse before reading any weights

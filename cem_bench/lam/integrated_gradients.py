@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..errors import ModelOutputError
-from .path import BlurPath
+from cem_bench.core.errors import ModelOutputError
+from cem_bench.lam.path import BlurPath
 
 Target = Callable[[torch.Tensor], torch.Tensor]  # model output [B, C, H, W] -> per-sample target [B]
 

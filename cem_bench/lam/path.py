@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..errors import CemBenchError
+from cem_bench.core.errors import CemBenchError
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:

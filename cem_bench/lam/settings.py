@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CemBenchError
+from cem_bench.core.errors import CemBenchError
 
 # Bumped on any change that alters LAM numbers (target, path, rule, normalisation).
 LAM_VERSION = 1

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import CemBenchError
-from ..geometry import ROI
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI
 
 
 def check_window(window: ROI, height: int, width: int) -> None:

@@ -1,4 +1,4 @@
-"""Seaborn figures of the findings report, drawn from the suite's unit table (``cem_bench.findings.data``).
+"""Seaborn figures of the findings report, drawn from the suite's unit table (``cem_bench.analysis.findings.data``).
 
 Deterministic as far as matplotlib allows: Agg backend, fixed sizes and dpi, no random jitter, no
 ``Software``/date metadata in the PNGs, intervals from the findings' own seeded bootstrap.
@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from ..findings import finding1, finding2, finding3
-from ..findings.data import select
-from ..findings.stats import Estimate, bootstrap_mean, pooled_rank_correlation
+from cem_bench.analysis.findings import finding1, finding2, finding3
+from cem_bench.analysis.findings.data import select
+from cem_bench.analysis.findings.stats import Estimate, bootstrap_mean, pooled_rank_correlation
 
 DPI = 120
 FONT = 8

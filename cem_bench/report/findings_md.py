@@ -1,7 +1,7 @@
 """The findings report: Markdown (GitHub tables via tabulate) around the computed findings and figures.
 
 ``render_findings`` draws the figures and returns the Markdown. Everything in the text comes from the
-result files and the pre-registered constants of :mod:`cem_bench.findings`, and the date is the newest
+result files and the pre-registered constants of :mod:`cem_bench.analysis.findings`, and the date is the newest
 ``environment.created`` among the results, so the same results always give the same bytes.
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .. import __version__
-from ..errors import CemBenchError
-from ..findings import Finding, Table, analyse_all, load_units, newest_date
-from ..findings.stats import LEVEL, MIN_CORRELATED, MIN_PAIRED, RESAMPLES, SEED
-from .figures import draw_findings
-from .gallery import draw_gallery
+from cem_bench import __version__
+from cem_bench.core.errors import CemBenchError
+from cem_bench.analysis.findings import Finding, Table, analyse_all, load_units, newest_date
+from cem_bench.analysis.findings.stats import LEVEL, MIN_CORRELATED, MIN_PAIRED, RESAMPLES, SEED
+from cem_bench.report.figures import draw_findings
+from cem_bench.report.gallery import draw_gallery
 
 INTRO = (
     "Each section tests one of the CEM paper's findings (Hu et al., TPAMI 2025; `docs/findings.md`) with a rule "

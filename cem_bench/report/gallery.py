@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import CemBenchError
-from ..findings.stats import cell
-from ..suites import ImageSource
-from .figures import FONT, pyplot, save, style
-from .heatmap import BOUNDS, GAMMA, HEAT_WEIGHT, block_colours, signed_power
+from cem_bench.core.errors import CemBenchError
+from cem_bench.analysis.findings.stats import cell
+from cem_bench.pipeline.suites import ImageSource
+from cem_bench.report.figures import FONT, pyplot, save, style
+from cem_bench.report.heatmap import BOUNDS, GAMMA, HEAT_WEIGHT, block_colours, signed_power
 
 ROI_GREY = (0.6, 0.6, 0.6)
 COLUMNS = 6  # panels per row

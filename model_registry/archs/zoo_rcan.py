@@ -33,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cem_bench.compat import import_basicsr_archs
+from model_registry.compat import import_basicsr_archs
 
-from .zoo_skip import bilinear_skip
+from model_registry.archs.zoo_skip import bilinear_skip
 
 Attention = Literal["channel", "none", "window"]
 

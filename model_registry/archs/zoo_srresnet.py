@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cem_bench.compat import import_basicsr_archs
+from model_registry.compat import import_basicsr_archs
 
 
 class SameSizeSRResNet(nn.Module):

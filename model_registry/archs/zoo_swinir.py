@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cem_bench.compat import import_basicsr_archs
+from model_registry.compat import import_basicsr_archs
 
-from .zoo_skip import bilinear_skip
+from model_registry.archs.zoo_skip import bilinear_skip
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

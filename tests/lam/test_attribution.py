@@ -8,11 +8,11 @@ import torch
 from torch import nn
 
 from cem_bench import LAMSettings, lam
-from cem_bench.errors import CemBenchError
-from cem_bench.geometry import ROI
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI
 from cem_bench.lam import attribution_map
-from cem_bench.metrics.diffusion import diffusion_index
-from cem_bench.results import validate_result
+from cem_bench.core.metrics.diffusion import diffusion_index
+from cem_bench.records.io import validate_result
 from model_registry.archs.analytic import BoxBlur, NearestUpsampler
 
 from conftest import needs_assets

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from cem_bench.cli import main
-from cem_bench.images import read_rgb
-from cem_bench.results import read_result
+from cem_bench.core.images import read_rgb
+from cem_bench.records.io import read_result
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from cem_bench.errors import ModelOutputError
-from cem_bench.geometry import ROI
-from cem_bench.images import to_tensor
+from cem_bench.core.errors import ModelOutputError
+from cem_bench.core.geometry import ROI
+from cem_bench.core.images import to_tensor
 from cem_bench.lam.integrated_gradients import integrated_gradients
 from cem_bench.lam.path import BlurPath
 from cem_bench.lam.target import gradient_magnitude_target

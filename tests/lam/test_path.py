@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy import ndimage
 
-from cem_bench.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError
 from cem_bench.lam.path import BlurPath, gaussian_kernel
 
 

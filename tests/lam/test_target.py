@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from cem_bench.errors import CemBenchError
-from cem_bench.geometry import ROI
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI
 from cem_bench.lam.target import check_window, gradient_magnitude_target
 
 

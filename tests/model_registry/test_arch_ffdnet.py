@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cem_bench.assets import asset_path
+from cem_bench.core.assets import asset_path
 from model_registry.archs import architectures
 from model_registry.archs.ffdnet import FFDNet
-from model_registry.loading import get_card, load_model
+from cem_bench.models.loading import get_card, load_model
 from sanity import dn_psnr
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
@@ -67,7 +67,7 @@ def test_shift_by_whole_cell_commutes() -> None:
 
 def test_loader_passes_noise_level_map() -> None:
     """Without weights: the loader builds FFDNet and calls it with sigma/255 from the dn task."""
-    from cem_bench.tasks import get_task
+    from cem_bench.core.tasks import get_task
 
     card = get_card("ffdnet-color").model_copy(update={"weights": None})
     model = load_model(card)

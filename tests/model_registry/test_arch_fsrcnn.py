@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cem_bench.assets import asset_path
+from cem_bench.core.assets import asset_path
 from model_registry.archs import architectures
 from model_registry.archs.fsrcnn import FSRCNN
-from model_registry.loading import get_card, load_model
-from model_registry.weights import read_state_dict
+from cem_bench.models.loading import get_card, load_model
+from cem_bench.models.weights import read_state_dict
 from sanity import psnr, sr_batches
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")

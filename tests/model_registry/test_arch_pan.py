@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cem_bench.assets import asset_path
+from cem_bench.core.assets import asset_path
 from model_registry.archs import architectures
 from model_registry.archs.pan import PAN, SCPA, PAConv, PixelAttention
-from model_registry.loading import get_card, load_model
-from model_registry.weights import read_state_dict
+from cem_bench.models.loading import get_card, load_model
+from cem_bench.models.weights import read_state_dict
 from sanity import sr_gain
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")

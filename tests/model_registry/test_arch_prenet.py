@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from cem_bench.assets import asset_path
-from cem_bench.errors import CemBenchError
-from cem_bench.images import to_tensor
-from cem_bench.tasks import get_task
+from cem_bench.core.assets import asset_path
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.images import to_tensor
+from cem_bench.core.tasks import get_task
 from model_registry.archs import architectures
 from model_registry.archs.prenet import PRN, PReNet
-from model_registry.loading import load_model, load_strict
-from model_registry.weights import read_state_dict
+from cem_bench.models.loading import load_model, load_strict
+from cem_bench.models.weights import read_state_dict
 from sanity import psnr, sanity_images
 
 # (card, mean derained PSNR in dB) measured on the sanity crops; the rainy inputs average 19.55 dB.

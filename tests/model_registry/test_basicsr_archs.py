@@ -1,6 +1,6 @@
 """basicsr architectures named from a card (``architecture: {source: basicsr, name, kwargs}``).
 
-Each is built through ``model_registry.loading.build_network`` (which imports basicsr behind the
+Each is built through ``cem_bench.models.loading.build_network`` (which imports basicsr behind the
 torchvision shim) in a deliberately tiny configuration with random weights, then run once on a small
 CPU input. No checkpoints: this checks that the names resolve and the kwargs a card would carry reach
 the constructors.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cem_bench.errors import CemBenchError
-from model_registry.card import ModelCard
-from model_registry.loading import build_network
+from cem_bench.core.errors import CemBenchError
+from cem_bench.models.card import ModelCard
+from cem_bench.models.loading import build_network
 
 # name -> (kwargs, scale). Scales differ so each upsampler path is exercised; RIDNet is a denoiser.
 TINY = {

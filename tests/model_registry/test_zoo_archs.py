@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cem_bench.compat import import_basicsr_archs
+from model_registry.compat import import_basicsr_archs
 from model_registry.archs import architectures
 from model_registry.archs.zoo_rcan import WindowChannelAttention, ZooRCAN
 from model_registry.archs.zoo_srresnet import SameSizeSRResNet

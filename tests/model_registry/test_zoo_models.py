@@ -15,11 +15,11 @@ import torch
 from PIL import Image
 
 from cem_bench import Protocol, score
-from cem_bench.images import file_sha256, read_rgb
-from model_registry.loading import get_card, load_model, registered_cards
-from model_registry.train.outputs import MAX_WEIGHTS_BYTES, WEIGHTS_DIR, ZOO_DIR
-from model_registry.train.recipe import Schedule, read_config
-from model_registry.weights import find_weights
+from cem_bench.core.images import file_sha256, read_rgb
+from cem_bench.models.loading import get_card, load_model, registered_cards
+from cem_bench.models.train.outputs import MAX_WEIGHTS_BYTES, WEIGHTS_DIR, ZOO_DIR
+from cem_bench.models.train.recipe import Schedule, read_config
+from cem_bench.models.weights import find_weights
 
 CONFIGS = sorted((ZOO_DIR / "configs").glob("*.yaml"))
 
@@ -81,7 +81,7 @@ def test_the_multitask_zoo_model_scores_on_each_of_its_tasks(tmp_path, task):
 
 
 def test_docs_zoo_shows_the_measured_results_table():
-    from model_registry.train.outputs import results_table
+    from cem_bench.models.train.outputs import results_table
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "zoo.md").read_text()
-    assert results_table() in docs, "docs/zoo.md's results table is stale: paste model_registry.train.outputs.results_table()"
+    assert results_table() in docs, "docs/zoo.md's results table is stale: paste cem_bench.models.train.outputs.results_table()"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cem_bench.check import compare_trees, stale_files
+from cem_bench.pipeline.check import compare_trees, stale_files
 from cem_bench.cli import main
-from cem_bench.reproduction import compare_records
+from cem_bench.pipeline.reproduction import compare_records
 
-TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 
 
 def test_numbers_within_tolerance_and_volatile_fields_pass():

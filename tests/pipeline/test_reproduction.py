@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from cem_bench.cli import main
-from cem_bench.reproduction import MEASURED_TOL, compare_maps, compare_result, derivation_problems
+from cem_bench.pipeline.reproduction import MEASURED_TOL, compare_maps, compare_result, derivation_problems
 
-TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 
 
 @pytest.fixture(scope="module")

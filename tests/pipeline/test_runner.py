@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cem_bench.errors import CemBenchError
-from cem_bench.leaderboard import rank, render
-from cem_bench.runner import plan, run_suite, unit_path
-from cem_bench.suites import load_suite
+from cem_bench.core.errors import CemBenchError
+from cem_bench.report.leaderboard import rank, render
+from cem_bench.pipeline.runner import plan, run_suite, unit_path
+from cem_bench.pipeline.suites import load_suite
 
-TINY = Path(__file__).resolve().parents[1] / "commands" / "tiny_suite.yaml"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 MODELS = ["box-blur-5", "box-blur-3", "bicubic-x2"]
 VOLATILE = {"seconds", "environment", "timings"}
 
@@ -98,7 +98,7 @@ def test_failing_unit_is_reported_after_the_rest_is_written(tmp_path, monkeypatc
             raise RuntimeError("boom")
         return real(unit, **kwargs)
 
-    import cem_bench.runner as runner
+    import cem_bench.pipeline.runner as runner
 
     real = runner.score_unit
     monkeypatch.setattr(runner, "score_unit", broken)

@@ -3,7 +3,7 @@
 import pytest
 from handmade_results import findings_records, write_results
 
-from cem_bench.findings import load_units
+from cem_bench.analysis.findings import load_units
 from cem_bench.report.figures import DPI, FIGURES, draw_findings
 
 PNG = b"\x89PNG\r\n\x1a\n"

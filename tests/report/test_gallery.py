@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from handmade_results import findings_records, write_results
 
-from cem_bench.findings import load_units
+from cem_bench.analysis.findings import load_units
 from cem_bench.report.gallery import ROI_GREY, draw_gallery, first_unit, map_image, task_gallery
 from cem_bench.report.heatmap import BOUNDS, block_colours
 

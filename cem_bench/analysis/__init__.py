@@ -1,0 +1,1 @@
+"""Statistics over results: bootstrap intervals, CEM/LAM agreement, the paper's findings."""

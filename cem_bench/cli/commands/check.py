@@ -1,0 +1,68 @@
+"""`cem-bench check`: fail when committed results, summary, params or reports are stale (CI runs it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from cem_bench.core.errors import CemBenchError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("check", help="check committed results/reports against what the code produces")
+    parser.add_argument("--suite", default="quick", help="suite name (default %(default)s)")
+    parser.add_argument("--results", default="results", help="committed results folder (default %(default)s)")
+    parser.add_argument("--reports", default="reports", help="committed reports folder (default %(default)s)")
+    parser.add_argument("--params", default="params.yaml", help="DVC params file (default %(default)s)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cem_bench.pipeline.aggregate import build_summary
+    from cem_bench.pipeline.check import compare_trees, stale_files, summarise
+    from cem_bench.report.leaderboard import render
+    from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
+    from cem_bench.pipeline.suites import load_suite
+    from cem_bench.pipeline.suites.params import apply_protocol, read_params, unit_list
+
+    results, reports = Path(args.results), Path(args.reports)
+    params = read_params(args.params)
+    suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
+    problems = []
+    if dict(params.get("units") or {}) != unit_list(suite):
+        problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
+    renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
+                 reports / "leaderboard.md": lambda: render(results, suite)}
+    renderers[reports / "findings.md"] = _findings_renderer(results, suite)
+    problems += stale_files(renderers)
+    if problems:
+        raise CemBenchError(summarise(problems, "stale file(s)"))
+    print(f"{args.params}, summary.json and {len(renderers) - 1} report(s) match the committed results")
+    if not args.regenerate:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
+        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
+        absent = frozenset(models_without_weights(plan(suite)))
+        differences, flips = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
+    if absent:
+        print(f"not checked: no weights on this machine for {', '.join(sorted(absent))}")
+    if differences:
+        raise CemBenchError(summarise(differences, f"difference(s) between committed and regenerated {suite.name} results"))
+    print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance "
+          f"({flips} threshold flip(s) allowed; rules: cem_bench/reproduction.py)")
+    return 0
+
+
+def _findings_renderer(results: Path, suite):
+    """The findings report's renderer; its figures go to a throw-away folder (PNGs are not compared)."""
+    from cem_bench.report.findings_md import render_findings
+
+    def render() -> str:
+        with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep "figures"
+            return render_findings(results, suite.name, Path(folder) / "figures")
+    return render

@@ -1,0 +1,59 @@
+"""`cem-bench models list|show`: what is registered and whether its weights are on this machine."""
+
+from __future__ import annotations
+
+import argparse
+
+import yaml
+from tabulate import tabulate
+
+from cem_bench.core.tasks import TASKS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("models", help="list registered models or show one card")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = verbs.add_parser("list", help="table of registered models")
+    listing.add_argument("--task", choices=sorted(TASKS), default=None, help="only models for this task")
+    listing.set_defaults(func=run_list)
+    show = verbs.add_parser("show", help="print one model card and where its weights are")
+    show.add_argument("name")
+    show.set_defaults(func=run_show)
+
+
+def weights_status(card) -> str:
+    from cem_bench.models.weights import find_weights
+
+    if card.weights is None:
+        return "none needed"
+    path = find_weights(card.weights)
+    return str(path) if path else "missing"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from cem_bench.models import card_source, registered_cards
+
+    rows = []
+    for card in registered_cards().values():
+        if args.task and not card.supports(args.task):
+            continue
+        tasks = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
+                          for entry in card.tasks)
+        status = weights_status(card)
+        rows.append([card.name, tasks, f"x{card.scale}", f"{card.architecture.source}:{card.architecture.name}",
+                     card.params, "analytic" if card.analytic else ("present" if status not in ("missing",) else "missing"),
+                     card_source(card.name)])
+    print(tabulate(rows, headers=["model", "tasks", "scale", "architecture", "params", "weights", "source"],
+                   tablefmt="github"))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from cem_bench.models import card_source, get_card, registered_cards
+
+    card = get_card(args.name)
+    print(yaml.safe_dump(card.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip())
+    print(f"# weights: {weights_status(card)}")
+    if registered_cards().get(card.name) == card:
+        print(f"# source: {card_source(card.name)}")
+    return 0

@@ -1,0 +1,132 @@
+"""Patch banks: the natural-image patches that replace an input block in an intervention.
+
+A bank is one ``uint8`` array ``[N, P, P, 3]`` (RGB) identified by the sha256 of its content. Two
+banks are built in:
+
+``div2k-8``
+    The bank of the CEM reference code: 10,000 8x8 crops of DIV2K training images, read from the
+    shared assets (``patchbank_div2k_8px.npz``). Stored in RGB order; the reference code read it as
+    BGR and so swapped colour channels, which we do not.
+``skimage-P`` (default ``skimage-8``)
+    The embedded default, cut from scikit-image's bundled colour images that are *not* evaluation
+    images (:data:`BANK_SOURCES`): every non-overlapping PxP tile in reading order, minus near-black
+    background tiles (mean below :data:`MIN_MEAN`), then :data:`BANK_SIZE` tiles taken at evenly
+    spaced positions. No random numbers are involved, so the content hash is fixed.
+
+A path to an ``.npz`` file with a ``patches`` array of the same layout is accepted too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cem_bench.core.assets import asset_path
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.images import EVAL_IMAGES, array_sha256, skimage_rgb
+
+BANK_SOURCES = ("rocket", "immunohistochemistry", "hubble_deep_field", "retina")
+BANK_SIZE = 10_000
+MIN_MEAN = 10  # on the 0-255 scale: drops the black backgrounds of the space and retina images
+DIV2K_FILE = "patchbank_div2k_8px.npz"
+DEFAULT_BANK = "skimage-8"
+
+assert not set(BANK_SOURCES) & set(EVAL_IMAGES), "bank and evaluation images must not overlap"
+
+
+@dataclass(frozen=True)
+class PatchBank:
+    """A named, hashed set of RGB patches."""
+
+    name: str
+    patches: np.ndarray  # uint8 [N, P, P, 3]
+    sha256: str
+
+    @property
+    def patch_size(self) -> int:
+        return int(self.patches.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.patches.shape[0])
+
+    def to_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """All patches as one float tensor ``[N, 3, P, P]`` in ``[0, 1]`` on ``device``."""
+        tensor = torch.from_numpy(self.patches.copy()).permute(0, 3, 1, 2).contiguous()
+        return tensor.to(device).float().div_(255.0)
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "sha256": self.sha256, "size": len(self), "patch_size": self.patch_size}
+
+
+def _validated(name: str, patches: np.ndarray) -> PatchBank:
+    if patches.ndim != 4 or patches.shape[3] != 3 or patches.shape[1] != patches.shape[2]:
+        raise CemBenchError(f"patch bank {name}: expected patches of shape [N, P, P, 3], got {patches.shape}")
+    if patches.dtype != np.uint8:
+        raise CemBenchError(f"patch bank {name}: expected uint8 patches, got {patches.dtype}")
+    if len(patches) == 0:
+        raise CemBenchError(f"patch bank {name} is empty")
+    patches = np.ascontiguousarray(patches)
+    patches.setflags(write=False)
+    return PatchBank(name=name, patches=patches, sha256=array_sha256(patches))
+
+
+def cut_tiles(image: np.ndarray, size: int) -> np.ndarray:
+    """All non-overlapping ``size`` x ``size`` tiles of ``image`` in reading order.
+
+    >>> cut_tiles(np.zeros((17, 9, 3), np.uint8), 8).shape
+    (2, 8, 8, 3)
+    """
+    rows, cols = image.shape[0] // size, image.shape[1] // size
+    cropped = image[: rows * size, : cols * size]
+    tiles = cropped.reshape(rows, size, cols, size, 3).swapaxes(1, 2)
+    return tiles.reshape(rows * cols, size, size, 3)
+
+
+@lru_cache(maxsize=4)
+def skimage_bank(size: int = 8) -> PatchBank:
+    """The embedded default bank of ``size``-pixel patches (deterministic, see module docstring)."""
+    tiles = np.concatenate([cut_tiles(skimage_rgb(name), size) for name in BANK_SOURCES])
+    tiles = tiles[tiles.reshape(len(tiles), -1).mean(axis=1) >= MIN_MEAN]
+    count = min(BANK_SIZE, len(tiles))
+    picks = np.linspace(0, len(tiles) - 1, count).round().astype(np.int64)
+    return _validated(f"skimage-{size}", tiles[picks])
+
+
+def load_npz_bank(path: str | Path, name: str | None = None) -> PatchBank:
+    path = Path(path)
+    if not path.is_file():
+        raise CemBenchError(f"patch bank file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "patches" not in data:
+                raise CemBenchError(f"{path}: no 'patches' array in the bank file")
+            patches = data["patches"]
+    except (OSError, ValueError) as error:
+        raise CemBenchError(f"cannot read patch bank {path}: {error}") from None
+    return _validated(name or path.stem, patches)
+
+
+def load_bank(spec: str = DEFAULT_BANK) -> PatchBank:
+    """Resolve a bank name (``div2k-8``, ``skimage-P``) or an ``.npz`` path."""
+    match = re.fullmatch(r"skimage-(\d+)", spec)
+    if match:
+        size = int(match.group(1))
+        if not 1 <= size <= 64:
+            raise CemBenchError(f"skimage bank patch size must be 1..64, got {size}")
+        return skimage_bank(size)
+    if spec == "div2k-8":
+        path = asset_path(DIV2K_FILE)
+        if path is None:
+            raise CemBenchError(
+                "bank div2k-8 needs the shared assets (set CEM_BENCH_ASSETS to the folder holding "
+                f"{DIV2K_FILE}); the embedded default is {DEFAULT_BANK}"
+            )
+        return load_npz_bank(path, name="div2k-8")
+    if spec.endswith(".npz"):
+        return load_npz_bank(spec)
+    raise CemBenchError(f"unknown patch bank {spec!r} (use div2k-8, skimage-8 or a path to an .npz file)")

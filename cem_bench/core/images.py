@@ -1,0 +1,99 @@
+"""Reading evaluation images and hashing arrays.
+
+Images are handled as 8-bit RGB: a ``uint8`` tensor of shape ``[3, H, W]``. An image is named either
+by a file path or as ``skimage:NAME`` for the colour images bundled with scikit-image (the embedded
+default evaluation set, :data:`EVAL_IMAGES`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from cem_bench.core.errors import CemBenchError
+
+SKIMAGE_PREFIX = "skimage:"
+# scikit-image's bundled colour photographs used for evaluation. The skimage-8 patch bank is cut
+# from the *other* bundled colour images (see banks.py) so that no evaluation pixel is ever pasted
+# into an evaluation image as an intervention.
+EVAL_IMAGES = ("astronaut", "chelsea", "coffee")
+
+
+def skimage_rgb(name: str) -> np.ndarray:
+    """A bundled scikit-image colour image as ``uint8`` ``[H, W, 3]`` (alpha dropped)."""
+    import skimage.data
+
+    loader = getattr(skimage.data, name, None)
+    if loader is None or not callable(loader):
+        raise CemBenchError(f"unknown scikit-image image {name!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        array = np.asarray(loader())
+    if array.ndim != 3 or array.shape[2] < 3 or array.dtype != np.uint8:
+        raise CemBenchError(f"scikit-image image {name!r} is not an 8-bit colour image")
+    return np.ascontiguousarray(array[..., :3])
+
+
+def read_rgb(spec: str | Path) -> np.ndarray:
+    """Read ``spec`` (a path or ``skimage:NAME``) as ``uint8`` ``[H, W, 3]``.
+
+    Greyscale images are replicated to three channels and an alpha channel is dropped (the CEM demo
+    images are RGBA). Missing or unreadable files raise :class:`CemBenchError`.
+    """
+    text = str(spec)
+    if text.startswith(SKIMAGE_PREFIX):
+        return skimage_rgb(text[len(SKIMAGE_PREFIX):])
+    path = Path(text)
+    if not path.is_file():
+        raise CemBenchError(f"image not found: {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("I;16", "I", "F"):
+                raise CemBenchError(f"{path}: only 8-bit images are supported (got mode {image.mode})")
+            rgb = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise CemBenchError(f"cannot read image {path}: {error}") from None
+    return np.asarray(rgb, dtype=np.uint8).copy()
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """``uint8`` ``[H, W, 3]`` -> float32 ``[3, H, W]`` in ``[0, 1]``."""
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1).float().div(255.0)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """float ``[3, H, W]`` in ``[0, 1]`` -> ``uint8`` ``[H, W, 3]`` (clipped, rounded)."""
+    return image.detach().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def quantize(image: torch.Tensor) -> torch.Tensor:
+    """Clip to ``[0, 1]`` and round to the 8-bit grid, as saving to PNG would."""
+    return image.clamp(0, 1).mul(255).round().div(255)
+
+
+def array_sha256(array: np.ndarray) -> str:
+    """sha256 of an array's content: dtype, shape and C-ordered bytes (not of a file's encoding).
+
+    >>> array_sha256(np.zeros((2, 2), np.uint8))[:12]
+    '0f4c62411b61'
+    """
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256()
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

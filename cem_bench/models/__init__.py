@@ -1,0 +1,6 @@
+"""Model cards, the architectures this project writes, and loading a card into a model."""
+
+from cem_bench.models.card import ModelCard, read_card
+from cem_bench.models.loading import RestorationModel, card_source, get_card, load_model, registered_cards
+
+__all__ = ["ModelCard", "RestorationModel", "card_source", "get_card", "load_model", "read_card", "registered_cards"]

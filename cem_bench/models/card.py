@@ -1,0 +1,101 @@
+"""The model card schema: one small YAML file per model, validated with pydantic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from cem_bench.core.config import read_yaml_file
+
+TaskName = Literal["sr", "dn", "dr"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Architecture(_Strict):
+    """How to build the network.
+
+    ``source``: ``project`` (``model_registry/archs``), ``spandrel`` (detected from the state dict;
+    ``name`` is the architecture id spandrel must detect), ``basicsr`` (an ``ARCH_REGISTRY`` name) or
+    ``module`` (``name`` = ``package.module:callable`` returning an ``nn.Module``).
+    """
+
+    source: Literal["project", "spandrel", "basicsr", "module"]
+    name: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Weights(_Strict):
+    """Where the state dict is and how to read it. ``file`` is relative to the weight search path."""
+
+    file: str | None = None
+    url: str | None = None
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    key: str | None = None  # sub-dict holding the state dict, e.g. "params"
+    strip_prefix: str | None = None  # e.g. "module." from DataParallel checkpoints
+    # Folder of the card file this came from (set by read_card): weights may ship beside their card.
+    _card_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def card_dir(self) -> Path | None:
+        return self._card_dir
+
+    @model_validator(mode="after")
+    def _has_location(self) -> "Weights":
+        if not self.file and not self.url:
+            raise ValueError("weights need a file and/or a url")
+        return self
+
+
+class InputConventions(_Strict):
+    """What the network expects; the loader converts from the benchmark's RGB in [0, 1]."""
+
+    range: Literal[1, 255] = 1
+    color: Literal["rgb", "luma"] = "rgb"
+    noise_map: bool = False  # FFDNet-style extra input: sigma / 255
+    scale_argument: bool = False  # CARN-style multi-scale call: net(x, scale)
+    # Same-size network used for SR: the loader bicubic-upsamples the LR input by the task's scale first.
+    pre_upsample: bool = False
+
+
+class TaskSupport(_Strict):
+    """A degradation the model was trained for: ``levels`` are scales (sr) or sigmas (dn)."""
+
+    task: TaskName
+    levels: list[float] = Field(default_factory=list)
+
+
+class Origin(_Strict):
+    paper: str
+    repository: str | None = None
+    notes: str | None = None
+
+
+class ModelCard(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    description: str
+    tasks: list[TaskSupport] = Field(min_length=1)
+    scale: int = Field(default=1, ge=1)
+    architecture: Architecture
+    weights: Weights | None = None
+    input: InputConventions = Field(default_factory=InputConventions)
+    origin: Origin
+    license: str
+    params: int | None = None
+    analytic: bool = False  # ground-truth model with exact, known causal support
+
+    def supports(self, task: str) -> bool:
+        return any(entry.task == task for entry in self.tasks)
+
+
+def read_card(path: str | Path) -> ModelCard:
+    """Load and validate a card; schema errors become one readable line."""
+    path = Path(path)
+    card = read_yaml_file(ModelCard, path, "model card")
+    if card.weights is not None:
+        card.weights._card_dir = path.resolve().parent
+    return card

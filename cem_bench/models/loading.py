@@ -1,0 +1,219 @@
+"""Card -> ready-to-score model: build the network, load verified weights, apply input conventions."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from model_registry.compat import import_basicsr_archs
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.tasks import Task
+
+from model_registry import CARDS_DIR
+from model_registry.archs import architectures
+from cem_bench.models.card import ModelCard, read_card
+from cem_bench.models.plugins import CardEntry, builtin_entries, merge_entries, plugin_entries
+from cem_bench.models.weights import read_state_dict, resolve_weights
+
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, CardEntry]:
+    """Built-in cards (``model_registry/cards``) and plug-in cards (see ``plugins.py``), by name.
+
+    Cached: call ``registry.cache_clear()`` after installing a plug-in in a running process.
+    """
+    return merge_entries([*builtin_entries(CARDS_DIR), *plugin_entries()])
+
+
+def registered_cards() -> dict[str, ModelCard]:
+    """Every registered card, by name."""
+    return {name: entry.card for name, entry in registry().items()}
+
+
+def card_source(name: str) -> str:
+    """Where a registered card comes from: ``built-in`` or ``plug-in DIST (entry point NAME)``."""
+    return registry()[name].source
+
+
+def get_card(name_or_path: str | Path) -> ModelCard:
+    """A registered card by name, or a card file by path."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")):
+        if not Path(text).is_file():
+            raise CemBenchError(f"model card not found: {text}")
+        return read_card(text)
+    cards = registered_cards()
+    if text not in cards:
+        close = difflib.get_close_matches(text, list(cards), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see `cem-bench models list`)"
+        raise CemBenchError(f"unknown model {text!r}{hint}")
+    return cards[text]
+
+
+def _import_callable(spec: str):
+    module_name, _, attr = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as error:
+        raise CemBenchError(f"cannot import model builder {spec!r}: {error}") from None
+
+
+def build_network(card: ModelCard) -> nn.Module:
+    """The bare network for a non-spandrel card, with random weights."""
+    arch = card.architecture
+    if arch.source == "project":
+        known = architectures()
+        if arch.name not in known:
+            raise CemBenchError(f"unknown project architecture {arch.name!r} (known: {', '.join(sorted(known))})")
+        return known[arch.name](**arch.kwargs)
+    if arch.source == "basicsr":
+        import_basicsr_archs()
+        from basicsr.utils.registry import ARCH_REGISTRY
+
+        if arch.name not in ARCH_REGISTRY:
+            raise CemBenchError(f"unknown basicsr architecture {arch.name!r}")
+        return ARCH_REGISTRY.get(arch.name)(**arch.kwargs)
+    if arch.source == "module":
+        return _import_callable(arch.name)(**arch.kwargs)
+    raise CemBenchError(f"architecture source {arch.source} builds from a state dict, not from a card alone")
+
+
+def load_strict(network: nn.Module, state: dict[str, torch.Tensor], name: str) -> None:
+    """``load_state_dict(strict=True)`` with a one-line error naming the first mismatching keys."""
+    expected = network.state_dict()
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    wrong = [key for key in expected if key in state and state[key].shape != expected[key].shape]
+    if missing or unexpected or wrong:
+        parts = [f"{label} {keys[:3]}{'…' if len(keys) > 3 else ''}" for label, keys in
+                 (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]
+        raise CemBenchError(f"state dict does not match {name}: {'; '.join(parts)}")
+    network.load_state_dict(state, strict=True)
+
+
+def _spandrel_network(card: ModelCard, state: dict[str, torch.Tensor]) -> nn.Module:
+    import spandrel
+
+    try:
+        import spandrel_extra_arches
+
+        spandrel_extra_arches.install(ignore_duplicates=True)
+    except Exception:  # noqa: BLE001 - the extra architectures are optional
+        pass
+    try:
+        descriptor = spandrel.ModelLoader().load_from_state_dict(state)
+    except Exception as error:  # noqa: BLE001 - spandrel raises many types on unknown layouts
+        raise CemBenchError(f"spandrel cannot load {card.name}: {error}") from None
+    detected = descriptor.architecture.id
+    if detected != card.architecture.name:
+        raise CemBenchError(f"spandrel detected {detected} for {card.name}, but its card says {card.architecture.name}")
+    return descriptor.model
+
+
+# BT.601 "studio swing" YCbCr as in MATLAB's rgb2ycbcr (RGB in [0, 1] -> Y in [16, 235] / 255).
+_RGB_TO_YCBCR = torch.tensor([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / 255.0
+_YCBCR_OFFSET = torch.tensor([16.0, 128.0, 128.0]) / 255.0
+
+
+def pre_upsample(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """Bicubic upsampling (torch, ``align_corners=False``) of an SR input for a same-size network.
+
+    Zoo training feeds its models through this same function, so inputs match at scoring time.
+
+    >>> pre_upsample(torch.ones(1, 3, 2, 2), 4).shape
+    torch.Size([1, 3, 8, 8])
+    """
+    if scale == 1:
+        return x
+    return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
+class RestorationModel(nn.Module):
+    """A loaded model that takes and returns RGB in ``[0, 1]``, whatever its own conventions."""
+
+    def __init__(self, network: nn.Module, card: ModelCard, weights_sha256: str | None) -> None:
+        super().__init__()
+        self.network = network.eval()
+        self.card = card
+        self.name = card.name
+        self.scale = card.scale
+        self.weights_sha256 = weights_sha256
+        self.noise_level: float | None = None
+
+    def configure(self, task: Task) -> None:
+        """Check the task fits the card and pass task parameters the network needs (noise level)."""
+        if not self.card.supports(task.name):
+            trained = ", ".join(sorted({entry.task for entry in self.card.tasks}))
+            raise CemBenchError(f"model {self.name} is for task(s) {trained}, not {task.name}")
+        if self.card.input.pre_upsample:
+            # A same-size network: the wrapper upsamples the LR input, so the model's scale is the task's.
+            levels = next(entry.levels for entry in self.card.tasks if entry.task == task.name)
+            if task.scale > 1 and levels and task.scale not in levels:
+                raise CemBenchError(f"model {self.name} was trained for x{'/x'.join(f'{v:g}' for v in levels)}, "
+                                    f"not {task.label}")
+            self.scale = task.scale
+        elif task.scale != self.scale:
+            raise CemBenchError(f"model {self.name} upscales x{self.scale}, but task {task.label} needs x{task.scale}")
+        if self.card.input.noise_map:
+            self.noise_level = float(getattr(task, "sigma")) / 255.0
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.network.parameters())
+
+    def _call(self, x: torch.Tensor) -> torch.Tensor:
+        conventions = self.card.input
+        if conventions.noise_map:
+            if self.noise_level is None:
+                raise CemBenchError(f"model {self.name} needs a noise level: configure it for a dn task")
+            level = torch.full_like(x[:, :1], self.noise_level)
+            return self.network(x, level)
+        if conventions.scale_argument:
+            return self.network(x, self.scale)
+        return self.network(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        range_, scale = self.card.input.range, self.scale
+        if self.card.input.pre_upsample:
+            x, scale = pre_upsample(x, self.scale), 1  # the network itself is same-size
+        if self.card.input.color == "luma":
+            matrix, offset = _RGB_TO_YCBCR.to(x), _YCBCR_OFFSET.to(x)
+            ycbcr = torch.einsum("ij,bjhw->bihw", matrix, x) + offset[:, None, None]
+            luma = self._call(ycbcr[:, :1] * range_) / range_
+            chroma = F.interpolate(ycbcr[:, 1:], scale_factor=scale, mode="bicubic", align_corners=False)
+            merged = torch.cat([luma, chroma], dim=1) - offset[:, None, None].to(x)
+            return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(matrix), merged)
+        return self._call(x * range_) / range_
+
+
+def load_model(
+    name_or_card: str | Path | ModelCard,
+    weights: str | Path | None = None,
+    device: torch.device | str = "cpu",
+    allow_download: bool = False,
+) -> RestorationModel:
+    """Build a model from its card, load and verify its weights, move it to ``device`` in eval mode."""
+    card = name_or_card if isinstance(name_or_card, ModelCard) else get_card(name_or_card)
+    digest = None
+    if card.weights is None:
+        if weights is not None:
+            raise CemBenchError(f"model {card.name} has no weights to load")
+        network = build_network(card)
+    else:
+        path = resolve_weights(card, weights, allow_download)
+        digest = card.weights.sha256
+        state = read_state_dict(path, card.weights.key, card.weights.strip_prefix)
+        if card.architecture.source == "spandrel":
+            network = _spandrel_network(card, state)
+        else:
+            network = build_network(card)
+            load_strict(network, state, card.name)
+    for parameter in network.parameters():
+        parameter.requires_grad_(False)
+    return RestorationModel(network, card, digest).to(device).eval()

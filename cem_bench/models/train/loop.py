@@ -1,0 +1,158 @@
+"""Train one zoo model from its config, deterministically on CPU, and validate it on held-out crops.
+
+Determinism: the network is initialised after ``torch.manual_seed(seed)``; every random draw of the
+data (which image, crop position, flip/rotation, task, degradation seed) comes from one CPU generator
+seeded by ``(seed, "zoo-train", name)``; ``torch.use_deterministic_algorithms`` is on and the thread
+count is fixed by the recipe. Two runs on the same machine and torch build give bitwise-equal weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cem_bench.core.geometry import ROI
+from cem_bench.core.images import to_tensor
+from cem_bench.core.metrics import input_psnr, roi_psnr
+from cem_bench.core.seeding import generator
+from cem_bench.core.tasks import Task
+
+from cem_bench.models.card import ModelCard
+from cem_bench.models.loading import RestorationModel, build_network
+from cem_bench.models.train.data import PatchSampler, training_images, validation_crops
+from cem_bench.models.train.pairs import make_batch
+from cem_bench.models.train.recipe import TrainConfig
+
+
+@dataclass
+class TrainRun:
+    """A trained network and what happened on the way."""
+
+    network: nn.Module
+    losses: list[float] = field(default_factory=list)  # one per iteration
+    history: list[dict[str, Any]] = field(default_factory=list)  # loss window means and validations
+    validation: dict[str, dict[str, float]] = field(default_factory=dict)  # final, per task label
+    seconds: float = 0.0
+
+
+@contextlib.contextmanager
+def reproducible(threads: int) -> Iterator[None]:
+    """Fix the thread count and deterministic algorithms for the block, then restore both."""
+    old_threads, old_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_deterministic)
+
+
+def balanced_l1(outputs: torch.Tensor, targets: torch.Tensor, inputs: torch.Tensor,
+                task_index: torch.Tensor) -> torch.Tensor:
+    """Mean over the tasks in the batch of (L1 of the output / L1 of the input itself), same-size models only.
+
+    Each task's error is measured relative to its trivial baseline's on the same samples, so a task with a
+    small baseline error (SR from a pre-upsampled input) weighs as much in a mix as one with a large error
+    (sigma-50 noise); with plain L1 a mixed model learns the noisy tasks and neglects SR.
+
+    >>> x = torch.zeros(2, 1, 1, 1); y = torch.ones(2, 1, 1, 1)
+    >>> float(balanced_l1(y * 0.5, y, x, torch.tensor([0, 1])))
+    0.5
+    """
+    ratios = []
+    for task in torch.unique(task_index).tolist():
+        chosen = task_index == task
+        baseline = (inputs[chosen] - targets[chosen]).abs().mean().detach().clamp_min(1e-3)
+        ratios.append((outputs[chosen] - targets[chosen]).abs().mean() / baseline)
+    return torch.stack(ratios).mean()
+
+
+def card_skeleton(config: TrainConfig) -> ModelCard:
+    """The model card fields that training needs (no weights yet): tasks, scale, input conventions."""
+    return ModelCard.model_validate({
+        "name": config.name, "description": config.description, "tasks": [t.model_dump() for t in config.tasks],
+        "scale": config.scale, "architecture": config.architecture.model_dump(),
+        "input": {"pre_upsample": config.pre_upsample}, "origin": {"paper": config.paper}, "license": "MIT",
+    })
+
+
+@torch.no_grad()
+def validate(network: nn.Module, config: TrainConfig, tasks: list[Task],
+             crops: list[np.ndarray]) -> dict[str, dict[str, float]]:
+    """Mean PSNR (the protocol's: 8-bit, RGB, data range 255) over the crops, model vs trivial baseline.
+
+    The baseline is the degraded input itself (dn, dr) or its PIL bicubic upscale (sr). Crop ``i`` is
+    degraded by the task's ``degrade`` with seed ``i``; the model runs through the same wrapper as
+    ``cem-bench score`` (:class:`RestorationModel`), so input conventions are exercised too.
+    """
+    was_training = network.training
+    model = RestorationModel(network, card_skeleton(config), None)
+    scores: dict[str, dict[str, float]] = {}
+    for task in tasks:
+        model.configure(task)
+        psnrs, baselines = [], []
+        for index, crop in enumerate(crops):
+            degraded = task.degrade(task.prepare_gt(crop), index)
+            gt = degraded.gt
+            roi = ROI(0, 0, min(gt.shape[:2]))
+            output = model(to_tensor(degraded.lq)[None])
+            gt_255 = torch.from_numpy(np.ascontiguousarray(gt[: roi.size, : roi.size])).permute(2, 0, 1).double()
+            psnrs.append(float(roi_psnr(output.double(), gt_255, roi)[0]))
+            baselines.append(input_psnr(gt, degraded.lq, roi))
+        psnr, baseline = float(np.mean(psnrs)), float(np.mean(baselines))
+        scores[task.label] = {"psnr": round(psnr, 4), "baseline": round(baseline, 4), "gain": round(psnr - baseline, 4)}
+    network.train(was_training)
+    return scores
+
+
+def train(config: TrainConfig, log: Any = None) -> TrainRun:
+    """Train ``config``'s network from scratch; ``log`` (e.g. ``print``) receives progress lines."""
+    schedule = config.train
+    tasks = config.benchmark_tasks()
+    crops = validation_crops()
+    started = time.perf_counter()
+    with reproducible(schedule.threads):
+        torch.manual_seed(schedule.seed)
+        network = build_network(card_skeleton(config)).train()
+        gen = generator(schedule.seed, "zoo-train", config.name)
+        sampler = PatchSampler(training_images(), schedule.patch, gen)
+        optimizer = torch.optim.Adam(network.parameters(), lr=schedule.lr, betas=(0.9, 0.99))
+        decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, schedule.iterations, eta_min=schedule.lr_min)
+        run = TrainRun(network)
+        for iteration in range(1, schedule.iterations + 1):
+            inputs, targets, task_index = make_batch(tasks, sampler.sample(schedule.batch), gen, config.pre_upsample,
+                                                      config.mix)
+            outputs = network(inputs)
+            if schedule.loss == "balanced_l1":
+                loss = balanced_l1(outputs, targets, inputs, task_index)
+            else:
+                loss = F.l1_loss(outputs, targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            decay.step()
+            run.losses.append(loss.item())
+            if iteration % schedule.validate_every == 0 or iteration == schedule.iterations:
+                window = run.losses[-schedule.validate_every:]
+                entry = {"iteration": iteration, "loss": round(float(np.mean(window)), 6),
+                         "seconds": round(time.perf_counter() - started, 1),
+                         "validation": validate(network, config, tasks, crops)}
+                run.history.append(entry)
+                if log is not None:
+                    scores = ", ".join(f"{label} {v['psnr']:.2f} dB (baseline {v['baseline']:.2f})"
+                                       for label, v in entry["validation"].items())
+                    log(f"{config.name} it {iteration}/{schedule.iterations} loss {entry['loss']:.4f} "
+                        f"{scores} [{entry['seconds']:.0f} s]")
+        run.validation = run.history[-1]["validation"]
+        run.seconds = time.perf_counter() - started
+    network.eval()
+    return run

@@ -1,0 +1,91 @@
+"""The zoo's training recipe: one YAML config per model, validated with pydantic.
+
+A config names the model, what it is the pair member *for* (``finding``, ``pair``, ``differs``), the
+architecture exactly as a model card does, the degradations it is trained on (several = an equal mix,
+one task drawn per sample) and the schedule. Everything that is not a field here is the same for
+every zoo model: L1 loss (``balanced_l1`` for the multi-task set, see ``loop.py``), Adam (betas 0.9/0.99), cosine learning-rate decay to ``lr_min``, the data of
+:mod:`cem_bench.models.train.data`, ``torch.set_num_threads(threads)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cem_bench.core.tasks import Task, get_task
+from cem_bench.core.config import read_yaml_file
+
+from cem_bench.models.card import Architecture, TaskSupport
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Strict):
+    seed: int = Field(default=0, ge=0)
+    iterations: int = Field(ge=1)
+    batch: int = Field(default=16, ge=1)
+    patch: int = Field(default=48, ge=8)  # side of the ground-truth (output) training patch
+    lr: float = Field(default=5e-4, gt=0)
+    lr_min: float = Field(default=1e-5, ge=0)
+    validate_every: int = Field(default=100, ge=1)
+    threads: int = Field(default=1, ge=1)  # CPU results depend on the thread count: part of the recipe
+    loss: Literal["l1", "balanced_l1"] = "l1"  # balanced_l1: each task's L1 relative to its input's (a mix)
+
+
+class TrainConfig(_Strict):
+    name: str = Field(pattern=r"^zoo-[a-z0-9][a-z0-9._-]*$")
+    description: str
+    finding: Literal[1, 2, 3]
+    pair: str  # models sharing a pair id share data, seed, schedule and size
+    differs: str  # what this member has that the others of its pair do not
+    paper: str  # of the architecture
+    architecture: Architecture
+    scale: int = Field(default=1, ge=1)
+    pre_upsample: bool = False
+    tasks: list[TaskSupport] = Field(min_length=1)
+    mix: list[float] | None = None  # relative frequency of each task in a multi-task mix (default: equal)
+    train: Schedule
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainConfig":
+        for entry in self.tasks:
+            if len(entry.levels) > 1:
+                raise ValueError(f"task {entry.task}: train one level per model, got {entry.levels}")
+            if entry.task == "sr" and entry.levels and entry.levels[0] != int(entry.levels[0]):
+                raise ValueError("sr levels are integer scales")
+        sr_scales = {int(entry.levels[0]) if entry.levels else 4 for entry in self.tasks if entry.task == "sr"}
+        if self.pre_upsample and self.scale != 1:
+            raise ValueError("a pre-upsampled (same-size) network has scale 1")
+        if not self.pre_upsample and any(scale != self.scale for scale in sr_scales):
+            raise ValueError(f"sr levels {sorted(sr_scales)} differ from the network scale {self.scale}")
+        if self.scale > 1 and any(entry.task != "sr" for entry in self.tasks):
+            raise ValueError("an upscaling network can only train on sr")
+        if self.mix is not None and (len(self.mix) != len(self.tasks) or min(self.mix) <= 0):
+            raise ValueError("mix needs one positive frequency per task")
+        if self.train.loss == "balanced_l1" and self.scale != 1:
+            raise ValueError("balanced_l1 compares the output with the input: same-size models only")
+        if self.train.patch % max(sr_scales | {1}):
+            raise ValueError("the patch side must be a multiple of the sr scale")
+        return self
+
+    def benchmark_tasks(self) -> list[Task]:
+        """The training mix as the benchmark's own task objects (their ``degrade`` makes every pair)."""
+        tasks = []
+        for entry in self.tasks:
+            level = entry.levels[0] if entry.levels else None
+            if entry.task == "sr":
+                tasks.append(get_task("sr", scale=int(level) if level else 4))
+            elif entry.task == "dn":
+                tasks.append(get_task("dn", sigma=level))
+            else:
+                tasks.append(get_task(entry.task))
+        return tasks
+
+
+def read_config(path: str | Path) -> TrainConfig:
+    """Load and validate a training config; problems become one readable line."""
+    return read_yaml_file(TrainConfig, path, "training config")

@@ -1,0 +1,57 @@
+"""Is what is committed what the code produces? CI's regeneration and staleness checks.
+
+* ``compare_trees`` — every committed result file has a regenerated twin that agrees with it under
+  the rules of :mod:`cem_bench.pipeline.reproduction` (what may differ between CPU types, what may not);
+* ``stale_files`` — the committed reports must be exactly what ``cem-bench leaderboard`` / ``report``
+  render from the committed results, and ``summary.json`` what ``cem-bench aggregate`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from cem_bench.pipeline.reproduction import compare_result
+
+MAX_LISTED = 10
+
+
+def compare_trees(committed: Path, regenerated: Path, pattern: str = "*/*.json",
+                  unscored: frozenset[str] = frozenset()) -> tuple[list[str], int]:
+    """Differences between the result files under two suite folders (missing/extra files included),
+    and the number of threshold flips allowed on the way (:func:`cem_bench.pipeline.reproduction.compare_result`).
+
+    ``unscored`` names models that could not be rescored here (no weights): their committed files are
+    not expected among the regenerated ones.
+    """
+    def files(root: Path) -> dict[str, Path]:
+        return {str(p.relative_to(root)): p for p in root.glob(pattern) if not p.parent.name.startswith(".")}
+
+    old, new = files(committed), files(regenerated)
+    old = {name: path for name, path in old.items() if name in new or Path(name).stem not in unscored}
+    problems = [f"{name}: not regenerated" for name in sorted(set(old) - set(new))]
+    problems += [f"{name}: regenerated but not committed" for name in sorted(set(new) - set(old))]
+    flips = 0
+    for name in sorted(set(old) & set(new)):
+        found, flipped = compare_result(json.loads(old[name].read_text()), json.loads(new[name].read_text()))
+        problems += [f"{name}: {problem}" for problem in found]
+        flips += flipped
+    return problems, flips
+
+
+def stale_files(expected: dict[Path, Callable[[], str]]) -> list[str]:
+    """Each committed file that differs from what its renderer produces now (byte for byte)."""
+    problems = []
+    for path, render in expected.items():
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif path.read_text() != render():
+            problems.append(f"{path}: stale (regenerate it from the committed results)")
+    return problems
+
+
+def summarise(problems: list[str], what: str) -> str:
+    """One line naming how many problems and the first few."""
+    listed = "; ".join(problems[:MAX_LISTED]) + (f"; ... {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else "")
+    return f"{len(problems)} {what}: {listed}"

@@ -1,0 +1,315 @@
+"""The suite runner: plan (model, task, image, ROI) units, score each once, assemble results per model.
+
+Every unit's record is cached as ``<out>/<suite>/.units/<key>.json`` (written atomically), so a rerun
+skips finished units: an interrupted run resumes at unit level. A cached record is reused only when its
+``fingerprint`` (protocol, task, image source and crop, ROI, model card) matches the current suite, and
+the runner always uses the record as read back from JSON, so a unit is identical whether it was just
+computed or came from the cache. When every unit of a (model, task) is done, the runner writes
+``<out>/<suite>/<task label>/<model>.json`` with bootstrap aggregates (``aggregate.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from tqdm.auto import tqdm
+
+from cem_bench.pipeline.aggregate import assemble, write_summary
+from cem_bench.core.errors import CemBenchError
+from cem_bench.pipeline.executors import get_executor
+from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.metrics import input_psnr, map_metrics
+from cem_bench.records.io import ce_array, read_result, write_result
+from cem_bench.pipeline.suites import Suite, TaskSpec, supports
+from cem_bench.models.task_fit import is_multi_task
+
+UNITS_DIR = ".units"
+METRIC_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One CEM map to compute. ``model`` is the card name; ``card`` the card file for unregistered ones."""
+
+    model: str
+    task: TaskSpec
+    image: str
+    roi: tuple[int, int, int]
+    card: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable, readable file stem, e.g. ``bicubic-x4.sr-x4.astronaut.r32-32-32``."""
+        x, y, size = self.roi
+        return f"{self.model}.{self.task.label}.{self.image}.r{x}-{y}-{size}"
+
+    @property
+    def card_ref(self) -> str:
+        return self.card or self.model
+
+
+def card_sha256(card: Any) -> str:
+    """sha256 of a model card's canonical JSON (the card as validated, keys sorted)."""
+    canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _cards(suite: Suite, models: list[str] | None) -> tuple[list[tuple[Any, str | None]], bool]:
+    """(card, card file or None) for the models to run, and whether they were chosen explicitly."""
+    from cem_bench.models import get_card, registered_cards
+
+    chosen = models if models is not None else suite.models
+    if chosen == "all":
+        return [(card, None) for card in registered_cards().values()], False
+    cards = []
+    for ref in chosen:
+        card = get_card(ref)
+        cards.append((card, ref if str(ref).endswith((".yaml", ".yml")) else None))
+    return cards, True
+
+
+def plan(suite: Suite, models: list[str] | None = None) -> list[Unit]:
+    """Every unit of ``suite``: each model on each suite task it supports, x images x ROIs.
+
+    ``models`` (names or card paths) replaces the suite's own model list. A model named explicitly
+    that fits none of the suite's tasks is an error; with ``all``, such models are simply not planned.
+    Images are read and every ROI is checked to lie inside every task's (mod-cropped) ground truth.
+    """
+    cards, explicit = _cards(suite, models)
+    shapes = {image.id: image.chosen().read().shape[:2] for image in suite.images}
+    for spec in suite.tasks:
+        task = spec.build()
+        for image in suite.images:
+            height, width = (side // task.scale * task.scale for side in shapes[image.id])
+            for roi in suite.rois_for(image.id):
+                try:
+                    roi.check_inside(height, width)
+                except CemBenchError as error:
+                    raise CemBenchError(f"suite {suite.name}, image {image.id}, task {spec.label}: {error}") from None
+    units = []
+    for card, path in cards:
+        specs = [spec for spec in suite.tasks if supports(card, spec.build())]
+        if explicit and not specs:
+            raise CemBenchError(f"model {card.name} supports none of suite {suite.name}'s tasks "
+                                f"({', '.join(spec.label for spec in suite.tasks)})")
+        for spec in specs:
+            for image in suite.images:
+                for roi in suite.rois_for(image.id):
+                    units.append(Unit(card.name, spec, image.id, (roi.x, roi.y, roi.size), path))
+    keys = [unit.key for unit in units]
+    if len(set(keys)) != len(keys):
+        raise CemBenchError("two planned units share a key (two cards with the same name?)")
+    return units
+
+
+def unit_path(out: str | Path, suite: Suite, unit: Unit) -> Path:
+    return Path(out) / suite.name / UNITS_DIR / f"{unit.key}.json"
+
+
+def fingerprint(unit: Unit, suite: Suite, card: Any) -> str:
+    """What a unit's numbers depend on: a cached unit with another fingerprint is recomputed."""
+    image = suite.image(unit.image).chosen()
+    content = {"protocol": suite.protocol.id, "task": unit.task.build().describe(), "roi": list(unit.roi),
+               "image": image.model_dump(mode="json"), "card": card_sha256(card)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _load(ref: str, weights: str | None, device: str) -> Any:
+    """The last model used, kept: consecutive units of one model load its weights once."""
+    from cem_bench.models import load_model
+
+    from cem_bench.pipeline.scoring import resolve_device
+
+    return load_model(ref, weights=weights, device=resolve_device(device))
+
+
+def stored_metric(value: float | int | None) -> float | int | None:
+    """JSON-safe metric: NaN or None (undefined) -> null, floats rounded."""
+    if isinstance(value, int) or value is None:
+        return value
+    return None if math.isnan(value) else round(float(value), METRIC_DIGITS)
+
+
+def read_unit(path: Path) -> dict[str, Any]:
+    return read_result(path, schema="suite_result#unit")
+
+
+def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str] | None = None,
+               device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
+    """Score one unit (or reuse its cache) and return its record as stored in JSON."""
+    from cem_bench.models import get_card
+
+    from cem_bench.pipeline.scoring import score
+
+    card = get_card(unit.card_ref)
+    path = unit_path(out, suite, unit)
+    expected = fingerprint(unit, suite, card)
+    if path.is_file():
+        try:
+            cached = read_unit(path)
+        except CemBenchError:
+            cached = None  # a damaged cache entry is recomputed
+        if cached is not None and cached["fingerprint"] == expected:
+            return cached
+    image_spec = suite.image(unit.image)
+    source = image_spec.chosen()
+    gt = source.read()
+    task, roi = unit.task.build(), ROI(*unit.roi)
+    choice = (weights or {}).get(unit.model)
+    model = _load(unit.card_ref, None if choice is None else str(choice), device)
+    with tempfile.TemporaryDirectory(prefix="cem-unit-") as folder:
+        image_file = Path(folder) / f"{unit.image}.png"  # lossless: the model sees exactly ``gt``
+        Image.fromarray(gt).save(image_file)
+        run = score(model, task, image_file, roi, protocol=suite.protocol, device=device, batch_size=batch_size,
+                    progress=False)
+    result = run.record
+    ce = ce_array(result["ce"])
+    grid = BlockGrid(run.degraded.gt.shape[0], run.degraded.gt.shape[1], result["grid"]["block"], task.scale)
+    baseline = input_psnr(run.degraded.gt, run.degraded.lq, roi)
+    metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,
+               **map_metrics(ce, roi, grid)}
+    metrics["lam_di"] = lam_di(model, run.degraded, roi, device, batch_size) if task.name == "sr" else None
+    record = {
+        "key": unit.key,
+        "fingerprint": expected,
+        "protocol": result["protocol"],
+        "task": {"label": task.label, **result["task"]},
+        "model": {**result["model"], "card_sha256": card_sha256(card)},
+        "image": {"id": unit.image, "source": source.source, "crop": None if source.crop is None else list(source.crop),
+                  "sha256": result["image"]["sha256"], "size": result["image"]["size"],
+                  "lq_sha256": result["image"]["lq_sha256"]},
+        "roi": result["roi"],
+        "grid": result["grid"],
+        "metrics": {name: stored_metric(value) for name, value in metrics.items()},
+        "effect_range": result["effect_range"],
+        "ce": result["ce"],
+        "n_samples": result["n_samples"],
+        "stderr": result["stderr"],
+        "forwards": result["forwards"],
+        "fine_blocks": result["fine_blocks"],
+        "seconds": result["seconds"],
+        "environment": result["environment"],
+    }
+    record = json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
+    write_result(record, path, schema="suite_result#unit")
+    return record
+
+
+def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | None) -> float | None:
+    """LAM's Diffusion Index of an SR model on the unit's own image and window (its default settings).
+
+    The window must leave one output pixel right of and below it (LAM's forward differences); a ROI
+    on the image's last row or column gets None.
+    """
+    from cem_bench.lam import lam
+
+    height, width = degraded.gt.shape[:2]
+    if roi.x + roi.size >= width or roi.y + roi.size >= height:
+        return None
+    return lam(model, degraded.gt, roi, lq=None, device=device, batch_size=batch_size).diffusion_index
+
+
+def models_without_weights(units: list[Unit], weights: dict[str, str] | None = None) -> list[str]:
+    """Sorted names of the units' real models whose weights are neither given in ``weights`` nor on this machine."""
+    from cem_bench.models import get_card
+    from cem_bench.models.weights import find_weights
+
+    return sorted({unit.model for unit in units
+                   if (card := get_card(unit.card_ref)).weights is not None and unit.model not in (weights or {})
+                   and find_weights(card.weights) is None})
+
+
+def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool) -> list[Unit]:
+    """With ``models: all``, drop real models whose weights are not on this machine (with a notice)."""
+    if explicit:
+        return units
+    missing = models_without_weights(units, weights)
+    if missing:
+        tqdm.write(f"skipping {len(missing)} model(s) without weights on this machine: {', '.join(missing)}")
+    return [unit for unit in units if unit.model not in missing]
+
+
+def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "results", executor: str = "serial",
+              weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
+              batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
+              tasks: list[str] | None = None, summary: bool = True) -> list[Path]:
+    """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
+
+    ``tasks`` (labels such as ``sr-x4``) keeps only those suite tasks; ``summary=False`` leaves
+    ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
+
+    Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
+    raised after every complete (model, task) file and ``<out>/summary.json`` have been written.
+    """
+    from cem_bench.models import get_card
+
+    units = plan(suite, models)
+    if tasks is not None:
+        unknown = sorted(set(tasks) - {spec.label for spec in suite.tasks})
+        if unknown:
+            raise CemBenchError(f"suite {suite.name} has no task {', '.join(unknown)} "
+                                f"(its tasks: {', '.join(spec.label for spec in suite.tasks)})")
+        units = [unit for unit in units if unit.task.label in tasks]
+        if not units:
+            raise CemBenchError(f"no model of this run supports {', '.join(tasks)} in suite {suite.name}")
+    units = _runnable(units, weights, explicit=(models is not None or suite.models != "all"))
+    todo = [unit for unit in units if not _cached(unit, suite, out)]
+    skipped = set(units) - set(todo)
+    records: dict[Unit, dict[str, Any]] = {unit: read_unit(unit_path(out, suite, unit)) for unit in units
+                                           if unit in skipped}
+    work = partial(score_unit, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size)
+    runner = get_executor(executor, **(executor_options or {}))
+    failures: dict[Unit, BaseException] = {}
+    bar = tqdm(total=len(todo), unit="map", desc=f"suite {suite.name}", disable=not progress)
+    for attempt in (1, 2):
+        pending = todo if attempt == 1 else list(failures)
+        failures = {}
+        for unit, outcome in runner.map(work, pending):
+            if isinstance(outcome, BaseException):
+                failures[unit] = outcome
+                continue
+            if not unit_path(out, suite, unit).is_file():  # a remote executor may not share the disk
+                write_result(outcome, unit_path(out, suite, unit), schema="suite_result#unit")
+            records[unit] = outcome
+            bar.update(1)
+            bar.set_postfix_str(unit.key, refresh=False)
+    bar.close()
+    written = []
+    groups: dict[tuple[str, str], list[Unit]] = {}
+    for unit in units:
+        groups.setdefault((unit.model, unit.task.label), []).append(unit)
+    for (model, label), members in groups.items():
+        if any(unit in failures for unit in members):
+            continue
+        card = get_card(members[0].card_ref)
+        record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
+        written.append(write_result(record, Path(out) / suite.name / label / f"{model}.json", schema="suite_result"))
+    if summary:
+        write_summary(out)
+    if failures:
+        listed = "; ".join(f"{unit.key}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+                           for unit, error in failures.items())
+        raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {listed}")
+    return written
+
+
+def _cached(unit: Unit, suite: Suite, out: str | Path) -> bool:
+    """A valid cached record with the current fingerprint exists."""
+    from cem_bench.models import get_card
+
+    path = unit_path(out, suite, unit)
+    if not path.is_file():
+        return False
+    try:
+        return read_unit(path)["fingerprint"] == fingerprint(unit, suite, get_card(unit.card_ref))
+    except CemBenchError:
+        return False

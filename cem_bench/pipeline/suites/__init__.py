@@ -1,0 +1,225 @@
+"""Benchmark suites: which images, ROIs, tasks, models and protocol a ``cem-bench run`` scores.
+
+A suite is a plain YAML file (``quick.yaml`` and ``full.yaml`` ship with the package; any other file can
+be named by path), validated here with pydantic. Image sources are ``skimage:NAME``, a file path
+(relative to the working directory), or ``assets:RELATIVE`` inside the shared assets folder
+(:func:`cem_bench.core.assets.asset_path`); an image may name a ``fallback`` used when its own source is not
+on this machine (e.g. the full suite's shared 256x256 images -> scikit-image crops). ROIs are
+``[x, y, size]`` in output (ground-truth) pixels of the cropped image, either one global list or one
+list per image id. ``Suite.hash`` identifies the suite's content and is recorded in every result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cem_bench.core.assets import asset_path
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI
+from cem_bench.core.images import SKIMAGE_PREFIX, read_rgb
+from cem_bench.cem.protocol import Protocol
+from cem_bench.core.tasks import Task, get_task
+from cem_bench.core.config import validate_yaml
+from cem_bench.models.task_fit import level_fits, supports
+
+ASSETS_PREFIX = "assets:"
+Box = tuple[int, int, int]  # [x, y, size] in pixels
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_box(box: Box, what: str) -> Box:
+    if min(box[:2]) < 0 or box[2] < 1:
+        raise ValueError(f"{what} [x, y, size] needs x, y >= 0 and size >= 1, got {list(box)}")
+    return box
+
+
+class ImageSource(_Strict):
+    """Where an image comes from and the square window ``crop = [x, y, size]`` cut from it."""
+
+    source: str = Field(min_length=1)
+    crop: Box | None = None
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_ok(cls, crop: Box | None) -> Box | None:
+        return None if crop is None else _check_box(crop, "crop")
+
+    def path(self) -> str | None:
+        """What :func:`cem_bench.core.images.read_rgb` reads, or ``None`` when the source is not here."""
+        if self.source.startswith(SKIMAGE_PREFIX):
+            return self.source
+        if self.source.startswith(ASSETS_PREFIX):
+            found = asset_path(self.source[len(ASSETS_PREFIX):])
+            return None if found is None else str(found)
+        return self.source if Path(self.source).is_file() else None
+
+    def read(self) -> np.ndarray:
+        """The (cropped) image as uint8 ``[H, W, 3]``; a crop outside the image is an error."""
+        where = self.path()
+        if where is None:
+            raise CemBenchError(f"image {self.source} is not on this machine (shared assets: set CEM_BENCH_ASSETS)")
+        rgb = read_rgb(where)
+        if self.crop is None:
+            return rgb
+        x, y, size = self.crop
+        if x + size > rgb.shape[1] or y + size > rgb.shape[0]:
+            raise CemBenchError(f"crop {list(self.crop)} is outside {self.source} ({rgb.shape[1]}x{rgb.shape[0]})")
+        return np.ascontiguousarray(rgb[y : y + size, x : x + size])
+
+
+class ImageSpec(ImageSource):
+    """One evaluation image of a suite, by ``id`` (used in unit keys and results)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    fallback: ImageSource | None = None
+
+    def chosen(self) -> ImageSource:
+        """The source used on this machine: its own when present, else the fallback."""
+        if self.path() is not None or self.fallback is None:
+            return ImageSource(source=self.source, crop=self.crop)
+        return self.fallback
+
+
+class TaskSpec(_Strict):
+    """A task with its level, e.g. ``{name: sr, scale: 4}`` or ``{name: dn, sigma: 50}``."""
+
+    name: Literal["sr", "dn", "dr"]
+    scale: int | None = None
+    sigma: float | None = None
+
+    @model_validator(mode="after")
+    def _buildable(self) -> "TaskSpec":
+        try:
+            self.build()
+        except CemBenchError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+    def build(self) -> Task:
+        return get_task(self.name, scale=self.scale, sigma=self.sigma)
+
+    @property
+    def label(self) -> str:
+        """``sr-x4``, ``dn-s50``, ``dr``: also the results sub-folder."""
+        return self.build().label
+
+
+class BootstrapSettings(_Strict):
+    """Percentile bootstrap over a model's (image, ROI) units: ``resamples`` draws from ``seed``."""
+
+    resamples: int = Field(default=2000, ge=1)
+    seed: int = Field(default=0, ge=0)
+    level: float = Field(default=0.95, gt=0, lt=1)
+
+
+class Suite(_Strict):
+    """A benchmark suite (see the module docstring and ``docs/pipeline.md``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str
+    protocol: Protocol = Field(default_factory=Protocol)
+    images: list[ImageSpec] = Field(min_length=1)
+    rois: list[Box] | dict[str, list[Box]]
+    tasks: list[TaskSpec] = Field(min_length=1)
+    models: Literal["all"] | list[str] = "all"
+    bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            try:
+                return Protocol(**value)
+            except TypeError as error:  # unknown setting
+                raise ValueError(str(error).replace("__init__() ", "")) from None
+            except CemBenchError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Suite":
+        ids = [image.id for image in self.images]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"image ids must be unique, got {ids}")
+        boxes = self.rois.values() if isinstance(self.rois, dict) else [self.rois]
+        if isinstance(self.rois, dict) and set(self.rois) != set(ids):
+            raise ValueError(f"per-image rois must name exactly the images {sorted(ids)}, got {sorted(self.rois)}")
+        for box_list in boxes:
+            if not box_list:
+                raise ValueError("every image needs at least one ROI")
+            for box in box_list:
+                _check_box(box, "roi")
+        labels = [task.label for task in self.tasks]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"tasks must be distinct, got {labels}")
+        for task in self.tasks:
+            if self.protocol.block % task.build().scale:
+                raise ValueError(f"task {task.label} does not fit block {self.protocol.block} (block must divide by the scale)")
+        if isinstance(self.models, list) and len(set(self.models)) != len(self.models):
+            raise ValueError("models must not repeat")
+        return self
+
+    def rois_for(self, image_id: str) -> list[ROI]:
+        boxes = self.rois[image_id] if isinstance(self.rois, dict) else self.rois
+        return [ROI(*box) for box in boxes]
+
+    def image(self, image_id: str) -> ImageSpec:
+        for image in self.images:
+            if image.id == image_id:
+                return image
+        raise CemBenchError(f"suite {self.name} has no image {image_id!r}")
+
+    @cached_property
+    def hash(self) -> str:
+        """16 hex digits of sha256 over the suite's canonical JSON (every field, sorted keys)."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def id(self) -> str:
+        """``NAME@HASH``: changes whenever anything in the suite changes."""
+        return f"{self.name}@{self.hash}"
+
+
+def builtin_suites() -> list[str]:
+    """Names of the suites shipped with the package."""
+    folder = resources.files(__name__)
+    return sorted(item.name[: -len(".yaml")] for item in folder.iterdir() if item.name.endswith(".yaml"))
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """A shipped suite by name (``quick``, ``full``) or a suite YAML file by path; errors are one line."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        path = Path(text)
+        try:
+            raw = path.read_text()
+        except OSError as error:
+            raise CemBenchError(f"cannot read suite {path}: {error.strerror or error}") from None
+    elif text in builtin_suites():
+        raw = resources.files(__name__).joinpath(f"{text}.yaml").read_text()
+    else:
+        raise CemBenchError(f"unknown suite {text!r} (shipped: {', '.join(builtin_suites())}; or give a .yaml path)")
+    return validate_yaml(Suite, raw, f"suite {text}")
+
+
+def suite_name(ref: str) -> str:
+    """The name of a suite given by name or by YAML path (results live under ``<results>/<name>/``)."""
+    return load_suite(ref).name if str(ref).endswith((".yaml", ".yml")) else str(ref)
+
+
+__all__ = [
+    "BootstrapSettings", "ImageSource", "ImageSpec", "Suite", "TaskSpec", "builtin_suites", "level_fits",
+    "load_suite", "suite_name", "supports",
+]

@@ -1,0 +1,1 @@
+"""Result records: building, validating, reading and writing them, and their provenance."""

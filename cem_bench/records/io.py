@@ -1,0 +1,101 @@
+"""Result files: build the JSON record of a run, validate it against the schema, write atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from cem_bench.core.errors import CemBenchError
+
+SCHEMA_VERSION = 1
+
+
+@lru_cache(maxsize=None)
+def result_schema(schema: str = "result") -> dict[str, Any]:
+    """The JSON schema ``cem_bench/schemas/<schema>.schema.json`` (``result`` = a CEM result).
+
+    ``NAME#DEF`` is the definition ``DEF`` of that file's ``$defs`` (e.g. ``suite_result#unit``).
+    """
+    name, _, fragment = schema.partition("#")
+    document = json.loads(resources.files("cem_bench.records").joinpath(f"schemas/{name}.schema.json").read_text())
+    if fragment:
+        return {"$defs": document["$defs"], "$ref": f"#/$defs/{fragment}"}
+    return document
+
+
+def validate_result(record: dict[str, Any], schema: str = "result") -> None:
+    """Raise :class:`CemBenchError` naming the first violation of the named schema."""
+    try:
+        jsonschema.validate(record, result_schema(schema))
+    except jsonschema.ValidationError as error:
+        where = "/".join(map(str, error.absolute_path)) or "<root>"
+        raise CemBenchError(f"result does not match schema at {where}: {error.message}") from None
+
+
+def map_to_json(values: np.ndarray, digits: int = 6) -> list[list[float | None]]:
+    """A 2-D array as nested lists, NaN -> null, floats rounded to ``digits``."""
+    return [[None if math.isnan(v) else round(float(v), digits) for v in row] for row in values]
+
+
+@lru_cache(maxsize=1)
+def git_revision() -> dict[str, Any]:
+    """The checkout's commit and whether it had local changes (``None`` outside a git checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_result(record: dict[str, Any], path: str | Path, schema: str = "result") -> Path:
+    validate_result(record, schema)
+    path = Path(path)
+    atomic_write_bytes(path, (json.dumps(record, indent=1, allow_nan=False) + "\n").encode())
+    return path
+
+
+def read_result(path: str | Path, schema: str = "result") -> dict[str, Any]:
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CemBenchError(f"cannot read result {path}: {error}") from None
+    validate_result(record, schema)
+    return record
+
+
+def ce_array(ce: list[list[float | None]]) -> np.ndarray:
+    """A stored block map as floats, null (ROI blocks) -> NaN.
+
+    >>> ce_array([[None, 1.5]]).tolist()
+    [[nan, 1.5]]
+    """
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in ce], dtype=np.float64)

@@ -1,0 +1,130 @@
+"""Markdown leaderboards (GitHub tables via tabulate) from a suite's result files, and a model's rank.
+
+One table per task label (``sr-x2``, ``sr-x4``, ``dn-s50``, ``dr``) plus a ``multi-task`` table
+listing every model trained for several tasks on each of them. Rows are sorted by ROI PSNR gain
+(higher first); every aggregate is printed as ``mean [low, high]``, the suite's bootstrap CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tabulate import tabulate
+
+from cem_bench import __version__
+from cem_bench.pipeline.aggregate import result_files
+from cem_bench.analysis.agreement import compare
+from cem_bench.core.errors import CemBenchError
+from cem_bench.records.io import read_result
+
+# (metric, column header, decimals): the leaderboard's columns, in order (docs/pipeline.md defines them).
+COLUMNS = (
+    ("psnr_roi", "ROI PSNR (dB)", 2), ("psnr_gain", "gain (dB)", 2), ("positive", "+ blocks", 1),
+    ("negative", "− blocks", 1), ("zero", "0 blocks", 1), ("effect_range", "effect range (dB)", 3),
+    ("causal_radius", "causal radius (px)", 1), ("diffusion_index", "DI", 1), ("lam_di", "LAM DI", 1),
+)
+SORT_KEY = "psnr_gain"
+
+
+def _suite_name(suite: Any) -> str:
+    return suite if isinstance(suite, str) else suite.name
+
+
+def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
+    """One row per (task label, model): params, flags, protocol id and ``{metric: aggregate}`` columns."""
+    rows = []
+    for path in result_files(results_dir, _suite_name(suite)):
+        record = read_result(path, schema="suite_result")
+        row = {"task": path.parent.name, "model": record["model"]["name"], "params": record["model"]["params"],
+               "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
+               "units": len(record["units"]), "created": record["environment"]["created"]}
+        missing = {"mean": None, "low": None, "high": None, "n": 0}  # results written before a metric existed
+        row.update({name: record["aggregates"].get(name, missing) for name, _, _ in COLUMNS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def rank(results_dir: str | Path, suite: Any, task_label: str, model: str, key: str = SORT_KEY) -> tuple[int, int]:
+    """``(position, of N)`` of ``model`` among the results of ``task_label`` by the mean of ``key``."""
+    table = load_table(results_dir, suite)
+    rows = table[table["task"] == task_label] if len(table) else table
+    if not len(rows) or model not in set(rows["model"]):
+        raise CemBenchError(f"no result for {model} on {task_label} in {results_dir}/{_suite_name(suite)}")
+    means = rows.set_index("model")[key].map(lambda cell: cell["mean"] if cell["mean"] is not None else float("-inf"))
+    return int((means > means[model]).sum()) + 1, len(means)
+
+
+def _cell(aggregate: dict[str, Any], decimals: int) -> str:
+    if aggregate["mean"] is None:
+        return "–"
+    mean, low, high = (f"{aggregate[k]:.{decimals}f}" for k in ("mean", "low", "high"))
+    return mean if low == high == mean else f"{mean} [{low}, {high}]"
+
+
+def _table(rows: pd.DataFrame, with_task: bool) -> str:
+    rows = rows.assign(order=rows[SORT_KEY].map(lambda cell: -(cell["mean"] or 0.0)))
+    rows = rows.sort_values(["task", "order", "model"] if with_task else ["order", "model"])
+    headers = (["task"] if with_task else []) + ["model", "params"] + [header for _, header, _ in COLUMNS]
+    body = [([row.task] if with_task else []) + [row.model, "–" if pd.isna(row.params) else f"{int(row.params):,}"]
+            + [_cell(getattr(row, name), decimals) for name, _, decimals in COLUMNS] for row in rows.itertuples()]
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _citation(root: Path) -> str:
+    cff = root / "CITATION.cff"
+    where = "CITATION.cff in the repository" if cff.is_file() else "CITATION.cff of cem-bench"
+    return ("```\nHu et al., Interpreting Low-level Vision Models with Causal Effect Maps, IEEE TPAMI 2025, "
+            f"doi:10.1109/TPAMI.2025.3557149\ncem-bench {__version__} (see {where})\n```")
+
+
+def _agreement_section(table: pd.DataFrame) -> list[str]:
+    """LAM DI vs CEM DI as predictors of PSNR gain, per SR task (``agreement.py``)."""
+    lines = ["## LAM vs CEM: does a wider input go with a higher gain? (SR)", "",
+             "Spearman's rho of each diffusion index with the mean ROI PSNR gain over the task's models, "
+             "95% bootstrap CI over models; verdicts and agreement computed by `cem_bench/agreement.py`.", ""]
+    body = []
+    for task in sorted(t for t in set(table["task"]) if t.startswith("sr")):
+        rows = table[table["task"] == task]
+        means = pd.DataFrame({name: rows[name].map(lambda cell: cell["mean"]) for name in
+                              ("psnr_gain", "lam_di", "diffusion_index")}).astype(float)
+        result = compare(means)
+        if result is None:
+            body.append([task, len(means.dropna()), "–", "–", "too few models with both indices"])
+            continue
+        cells = [f"{result[m]['rho']:.2f} [{result[m]['low']:.2f}, {result[m]['high']:.2f}] ({result[m]['verdict']})"
+                 for m in ("lam", "cem")]
+        body.append([task, result["models"], *cells, result["agreement"]])
+    if not body:
+        return []
+    lines.append(tabulate(body, headers=["task", "models", "LAM DI ~ gain", "CEM DI ~ gain", "LAM and CEM"],
+                          tablefmt="github", disable_numparse=True))
+    return lines + [""]
+
+
+def render(results_dir: str | Path, suite: Any, date: str | None = None) -> str:
+    """The leaderboard Markdown of one suite.
+
+    ``date`` defaults to the day the newest result was assembled, so the same results always render
+    the same file (a CI staleness check can compare it byte for byte).
+    """
+    table = load_table(results_dir, suite)
+    name = _suite_name(suite)
+    if not len(table):
+        raise CemBenchError(f"no results for suite {name} under {results_dir}; run `cem-bench run --suite {name}`")
+    protocols = ", ".join(f"`{pid}`" for pid in sorted(set(table["protocol"])))
+    date = date or max(table["created"])[:10]
+    parts = [f"# cem-bench leaderboard — suite `{name}`", "",
+             f"Protocol {protocols}; cem-bench {__version__}; generated {date} by `cem-bench leaderboard`.",
+             "Cells are `mean [low, high]`: the mean over (image, ROI) units and its 95% percentile-bootstrap CI. "
+             "Rows are sorted by gain (ROI PSNR over the degraded input); every column can be re-sorted by "
+             "reading the result files (`results/<suite>/<task>/<model>.json`). Columns: docs/pipeline.md.", ""]
+    for task in sorted(set(table["task"])):
+        parts += [f"## {task}", "", _table(table[table["task"] == task], with_task=False), ""]
+    multi = table[table["multi_task"]]
+    if len(multi):
+        parts += ["## multi-task", "", _table(multi, with_task=True), ""]
+    parts += _agreement_section(table)
+    parts += ["## How to cite", "", _citation(Path.cwd()), ""]
+    return "\n".join(parts)

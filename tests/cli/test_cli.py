@@ -1,0 +1,94 @@
+"""The `cem-bench score` contract: outputs on success; one line, exit 2 and nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from cem_bench.cli import main
+from cem_bench.core.images import read_rgb
+
+
+@pytest.fixture(scope="module")
+def gt_png(tmp_path_factory):
+    path = tmp_path_factory.mktemp("images") / "gt.png"
+    Image.fromarray(read_rgb("skimage:coffee")[120:168, 300:348]).save(path)
+    return path
+
+
+def score_args(gt_png, out, *extra):
+    return ["score", "--model", "box-blur-3", "--task", "dn", "--sigma", "25", "--image", str(gt_png),
+            "--roi", "16,16,16", "--fine", "3", "--quiet", "--out", str(out), *extra]
+
+
+def test_score_writes_result_and_heatmap(gt_png, tmp_path, capsys):
+    assert main(score_args(gt_png, tmp_path / "run")) == 0
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["task"]["sigma"] == 25 and record["protocol"]["fine"] == 3
+    png = tmp_path / "run" / "cem.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "ROI PSNR" in capsys.readouterr().out
+
+
+def write_card(tmp_path, file="card.yaml", **overrides):
+    card = {"name": "broken", "description": "test", "tasks": [{"task": "dn"}], "scale": 1,
+            "architecture": {"source": "module", "name": "helpers:nan_model"},
+            "origin": {"paper": "none"}, "license": "MIT", **overrides}
+    path = tmp_path / file
+    path.write_text(json.dumps(card))
+    return str(path)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"--image": "missing.png"}, "image not found"),
+    ({"--image": "CORRUPT"}, "cannot read image"),
+    ({"--roi": "40,40,16"}, "not inside"),
+    ({"--model": "dncnn-colour-blind"}, "unknown model 'dncnn-colour-blind' (did you mean dncnn-color-blind"),
+    ({"--block": "7"}, "bank skimage-8 holds 8px patches"),
+    ({"--bank": "nope-8"}, "unknown patch bank"),
+    ({"--model": "CARD_NAN"}, "NaN"),
+    ({"--model": "bicubic-x4"}, "is for task(s) sr, not dn"),
+    ({"--task": "sr", "--sigma": None, "--model": "CARD_X1"}, "upscales x1, but task sr-x4 needs x4"),
+    ({"--task": "sr", "--sigma": None, "--model": "bicubic-x4", "--block": "6"}, "does not fit scale 4"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(gt_png, tmp_path, capsys, change, message):
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    replacements = {"CORRUPT": str(corrupt), "CARD_NAN": write_card(tmp_path),
+                    "CARD_X1": write_card(tmp_path, "x1.yaml", tasks=[{"task": "sr"}])}
+    args = score_args(gt_png, tmp_path / "out")
+    for flag, value in change.items():
+        if flag not in args:
+            args += [flag, replacements.get(value, value)]
+        elif value is None:
+            del args[args.index(flag) : args.index(flag) + 2]
+        else:
+            args[args.index(flag) + 1] = replacements.get(value, value)
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cem-bench: error: ") and "\n" not in err and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_task_is_a_usage_error(gt_png, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(score_args(gt_png, tmp_path / "out", "--task", "deblur"))
+    assert exit_info.value.code == 2
+
+
+def test_console_script_exit_code(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cem_bench.cli", "score", "--model", "nope", "--task", "dn",
+                           "--image", "skimage:coffee", "--roi", "0,0", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_models_list_shows_analytic_and_real_models(capsys):
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("identity", "box-blur-5", "nearest-x4", "bicubic-x4", "dncnn-color-blind"):
+        assert name in out

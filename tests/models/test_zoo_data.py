@@ -1,0 +1,83 @@
+"""The zoo's data split and training pairs (model_registry/train/data.py and pairs.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.images import to_tensor
+from cem_bench.core.seeding import generator
+from cem_bench.core.tasks import get_task
+from cem_bench.core.tasks.sr import bicubic_resize
+from cem_bench.models.loading import pre_upsample
+from cem_bench.models.train.data import (
+    MOTORCYCLE_SPLIT, NEVER_USED, TRAIN_SOURCES, VALIDATION_CROPS, PatchSampler, source_image, training_images,
+    validation_crops,
+)
+from cem_bench.models.train.pairs import SEED_BOUND, make_batch
+
+
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "cat", "coffee", "rocket", "retina"])
+def test_evaluation_and_bank_images_are_refused(name):
+    with pytest.raises(CemBenchError, match="must not be used"):
+        source_image(name)
+
+
+def test_split_loads_offline_and_is_disjoint():
+    images = training_images()
+    assert len(images) == len(TRAIN_SOURCES)
+    assert all(i.dtype == np.uint8 and i.ndim == 3 and i.shape[2] == 3 for i in images)
+    assert images[TRAIN_SOURCES.index("stereo_motorcycle")].shape[1] == MOTORCYCLE_SPLIT
+    crops = validation_crops()
+    assert [c.shape for c in crops] == [(s, s, 3) for *_, s in VALIDATION_CROPS]
+    for (name, _, x, _), crop in zip(VALIDATION_CROPS, crops):
+        assert name not in NEVER_USED
+        assert name not in TRAIN_SOURCES or (name == "stereo_motorcycle" and x >= MOTORCYCLE_SPLIT)
+        assert crop.std() > 10  # textured, not a flat region
+
+
+def test_patch_sampler_is_deterministic_and_augments():
+    images = [np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)]
+    first = PatchSampler(images, 8, generator(0, "t")).sample(32)
+    again = PatchSampler(images, 8, generator(0, "t")).sample(32)
+    other = PatchSampler(images, 8, generator(1, "t")).sample(32)
+    assert first.shape == (32, 8, 8, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    crops = {images[0][y : y + 8, x : x + 8].tobytes() for y in range(13) for x in range(23)}
+    plain = [patch.tobytes() in crops for patch in first]
+    assert any(plain) and not all(plain)  # flips/rotations make patches that are not plain crops
+    with pytest.raises(CemBenchError):
+        PatchSampler(images, 64, generator(0))
+
+
+def replay_seeds(gen_state: torch.Tensor, count: int, tasks: int) -> tuple[list[int], list[int]]:
+    gen = torch.Generator()
+    gen.set_state(gen_state)
+    choice = torch.randint(tasks, (count,), generator=gen).tolist()
+    return choice, torch.randint(SEED_BOUND, (count,), generator=gen).tolist()
+
+
+def test_pairs_are_the_benchmark_degradations():
+    tasks = [get_task("sr", scale=4), get_task("dn", sigma=50), get_task("dr")]
+    patches = PatchSampler(training_images(), 32, generator(0, "p")).sample(6)
+    gen = generator(0, "pairs")
+    choice, seeds = replay_seeds(gen.get_state(), len(patches), len(tasks))
+    inputs, targets, _ = make_batch(tasks, patches, gen, upsample_input=True)
+    assert inputs.shape == targets.shape == (6, 3, 32, 32)
+    for k, (t, seed) in enumerate(zip(choice, seeds)):
+        degraded = tasks[t].degrade(patches[k], seed)
+        expected = to_tensor(degraded.lq)
+        if tasks[t].name == "sr":
+            assert np.array_equal(degraded.lq, bicubic_resize(patches[k], 8, 8))
+            expected = pre_upsample(expected[None], 4)[0]
+        assert torch.equal(inputs[k], expected)
+        assert torch.equal(targets[k], to_tensor(patches[k]))
+    assert len(set(seeds)) == len(seeds)
+
+
+def test_sr_pairs_without_pre_upsampling_are_low_resolution():
+    patches = PatchSampler(training_images(), 16, generator(0, "p")).sample(2)
+    inputs, targets, _ = make_batch([get_task("sr", scale=4)], patches, generator(0))
+    assert inputs.shape == (2, 3, 4, 4) and targets.shape == (2, 3, 16, 16)

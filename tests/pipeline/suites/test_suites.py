@@ -1,0 +1,109 @@
+"""Suite files: the shipped suites load, and bad suites fail with one readable line."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI
+from cem_bench.cem.protocol import Protocol
+from cem_bench.pipeline.suites import builtin_suites, load_suite
+
+GOOD = {
+    "name": "mini", "description": "test", "protocol": {"fine": 5},
+    "images": [{"id": "a", "source": "skimage:astronaut", "crop": [0, 0, 64]},
+               {"id": "b", "source": "skimage:coffee", "crop": [10, 20, 48]}],
+    "rois": [[16, 16, 16]], "tasks": [{"name": "sr", "scale": 2}, {"name": "dn", "sigma": 50}],
+}
+
+
+def write(tmp_path: Path, **changes) -> Path:
+    data = {**GOOD, **changes}
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shipped_suites_load_with_their_protocols():
+    assert {"quick", "full"} <= set(builtin_suites())
+    quick, full = load_suite("quick"), load_suite("full")
+    assert quick.protocol == Protocol(coarse=3, fine=10) and full.protocol == Protocol()
+    assert all(task.label != "sr-x3" for task in quick.tasks)
+    assert full.rois_for(full.images[0].id) == [ROI(96, 152, 32)]
+    assert quick.id.startswith("quick@") and len(quick.hash) == 16
+
+
+def test_full_suite_images_are_256_pixels_with_or_without_assets():
+    for image in load_suite("full").images:
+        assert image.chosen().read().shape == (256, 256, 3)
+
+
+def test_a_suite_file_loads_and_its_hash_follows_its_content(tmp_path):
+    suite = load_suite(write(tmp_path))
+    assert suite.protocol.fine == 5 and [task.label for task in suite.tasks] == ["sr-x2", "dn-s50"]
+    assert suite.image("b").chosen().read().shape == (48, 48, 3)
+    assert load_suite(write(tmp_path)).hash == suite.hash
+    assert load_suite(write(tmp_path, description="other")).hash != suite.hash
+
+
+def test_per_image_rois(tmp_path):
+    suite = load_suite(write(tmp_path, rois={"a": [[0, 0, 8], [8, 8, 8]], "b": [[4, 4, 16]]}))
+    assert suite.rois_for("a") == [ROI(0, 0, 8), ROI(8, 8, 8)] and suite.rois_for("b") == [ROI(4, 4, 16)]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"protocol": {"fine": -1}}, "protocol"),
+    ({"protocol": {"bogus": 1}}, "bogus"),
+    ({"tasks": [{"name": "sr", "scale": 5}]}, "scale"),
+    ({"tasks": [{"name": "dn", "scale": 2}]}, "scale applies to task sr only"),
+    ({"tasks": [{"name": "dn", "sigma": 50}, {"name": "dn", "sigma": 50}]}, "distinct"),
+    ({"tasks": [{"name": "sr", "scale": 3}]}, "block"),
+    ({"images": GOOD["images"] * 2}, "unique"),
+    ({"rois": {"a": [[0, 0, 8]]}}, "exactly the images"),
+    ({"rois": [[0, 0, 0]]}, "size >= 1"),
+    ({"rois": [[0, 0]]}, "rois"),
+    ({"images": [{"id": "a", "source": "skimage:astronaut", "crop": [-1, 0, 8]}]}, "crop"),
+    ({"models": "some"}, "models"),
+    ({"extra": 1}, "extra"),
+])
+def test_invalid_suites_are_one_line_errors(tmp_path, changes, message):
+    with pytest.raises(CemBenchError, match=message) as caught:
+        load_suite(write(tmp_path, **changes))
+    assert "\n" not in str(caught.value)
+
+
+def test_unreadable_or_unknown_suites(tmp_path):
+    with pytest.raises(CemBenchError, match="unknown suite 'nope'"):
+        load_suite("nope")
+    with pytest.raises(CemBenchError, match="cannot read suite"):
+        load_suite(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(CemBenchError, match="not valid YAML"):
+        load_suite(broken)
+    broken.write_text("- a list\n")
+    with pytest.raises(CemBenchError, match="not a YAML mapping"):
+        load_suite(broken)
+
+
+def test_missing_images_and_crops_outside_are_errors(tmp_path):
+    suite = load_suite(write(tmp_path, images=[
+        {"id": "gone", "source": "assets:images/not-there.png"},
+        {"id": "big", "source": "skimage:coffee", "crop": [590, 0, 64]},
+        {"id": "file", "source": str(tmp_path / "none.png")}], rois=[[0, 0, 8]]))
+    with pytest.raises(CemBenchError, match="not on this machine"):
+        suite.image("gone").chosen().read()
+    with pytest.raises(CemBenchError, match="outside"):
+        suite.image("big").chosen().read()
+    with pytest.raises(CemBenchError, match="not on this machine"):
+        suite.image("file").chosen().read()
+
+
+def test_fallback_is_used_only_when_the_source_is_absent(tmp_path):
+    suite = load_suite(write(tmp_path, images=[
+        {"id": "x", "source": "assets:images/not-there.png", "fallback": {"source": "skimage:coffee", "crop": [0, 0, 32]}},
+        {"id": "y", "source": "skimage:astronaut", "crop": [0, 0, 32], "fallback": {"source": "skimage:coffee"}}],
+        rois=[[0, 0, 8]]))
+    assert suite.image("x").chosen().source == "skimage:coffee"
+    assert suite.image("y").chosen().source == "skimage:astronaut"

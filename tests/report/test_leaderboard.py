@@ -1,0 +1,71 @@
+"""Leaderboard Markdown and ranks, rendered from hand-made result files (no scoring)."""
+
+import pytest
+from handmade_results import PROTOCOL, make_result, write_results
+
+from cem_bench import __version__
+from cem_bench.cli import main
+from cem_bench.core.errors import CemBenchError
+from cem_bench.report.leaderboard import rank, render
+
+
+@pytest.fixture
+def results(tmp_path):
+    records = [
+        make_result("box-blur-3", "dn-s50", [1.0, 3.0], effect_range=0.5),
+        make_result("box-blur-5", "dn-s50", [4.0, 4.0], effect_range=0.25),
+        make_result("identity", "dn-s50", [0.0], multi_task=True),
+        make_result("bicubic-x2", "sr-x2", [0.25]),
+    ]
+    records[0]["environment"]["created"] = "2031-05-06T07:08:09+00:00"
+    write_results(tmp_path, records)
+    return tmp_path
+
+
+def section(text: str, title: str) -> list[str]:
+    """The table rows under ``## title``."""
+    table = text.split(f"## {title}\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
+    return table.splitlines()[2:]  # after the header and the |---| line
+
+
+def test_one_table_per_task_sorted_by_gain_with_intervals(results):
+    text = render(results, "tiny")
+    dn = section(text, "dn-s50")
+    assert [row.split("|")[1].strip() for row in dn] == ["box-blur-5", "box-blur-3", "identity"]
+    cells = [cell.strip() for cell in dn[1].split("|")]
+    assert "2.00 [1.00, 3.00]" in cells  # gain of box-blur-3: mean [low, high]
+    assert "4.00" in [cell.strip() for cell in dn[0].split("|")]  # a constant shows its mean only
+    assert "–" in cells  # an undefined aggregate (causal radius of all-zero maps)
+    assert [row.split("|")[1].strip() for row in section(text, "sr-x2")] == ["bicubic-x2"]
+
+
+def test_header_multi_task_table_and_citation(results):
+    text = render(results, "tiny")
+    assert f"`{PROTOCOL['id']}`" in text and f"cem-bench {__version__}" in text
+    assert "generated 2031-05-06" in text  # the newest result's date: same results, same file
+    multi = section(text, "multi-task")
+    assert len(multi) == 1 and multi[0].split("|")[1].strip() == "dn-s50" and "identity" in multi[0]
+    assert "## How to cite" in text and "10.1109/TPAMI.2025.3557149" in text
+    assert render(results, "tiny") == text
+
+
+def test_rank_by_any_aggregate(results):
+    assert rank(results, "tiny", "dn-s50", "box-blur-5") == (1, 3)
+    assert rank(results, "tiny", "dn-s50", "identity") == (3, 3)
+    assert rank(results, "tiny", "dn-s50", "box-blur-3", key="effect_range") == (1, 3)
+    assert rank(results, "tiny", "sr-x2", "bicubic-x2") == (1, 1)
+    with pytest.raises(CemBenchError, match="no result for box-blur-3 on sr-x2"):
+        rank(results, "tiny", "sr-x2", "box-blur-3")
+
+
+def test_no_results_is_an_error(tmp_path):
+    with pytest.raises(CemBenchError, match="no results for suite tiny"):
+        render(tmp_path, "tiny")
+
+
+def test_leaderboard_command_writes_the_file(results, tmp_path, capsys):
+    out = tmp_path / "reports" / "board.md"
+    assert main(["leaderboard", "--suite", "tiny", "--results", str(results), "--out", str(out)]) == 0
+    assert out.read_text() == render(results, "tiny")
+    assert main(["leaderboard", "--suite", "nothing", "--results", str(results), "--out", str(out)]) == 2
+    assert "cem-bench: error: no results for suite nothing" in capsys.readouterr().err
