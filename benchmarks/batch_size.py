@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 
 import torch
+from common import best_of, machine
 from tabulate import tabulate
 
-from common import best_of, machine
 from cem_bench.models.loading import get_card, load_model
 
 

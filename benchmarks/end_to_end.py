@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import machine
 from PIL import Image
 
 from cem_bench import Protocol, score
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.core.assets import asset_path
+from cem_bench.core.device import resolve_device
 from cem_bench.core.images import read_rgb
-from cem_bench.pipeline.scoring import resolve_device
 from cem_bench.core.tasks import get_task
-from common import machine
 
 CASES = {
     "dn96": [("dncnn-color-blind", {"name": "dn", "sigma": 50}, (64, 120, 96), "32,32,32", Protocol(fine=10))],

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from cem_bench.core.assets import asset_path
 from cem_bench.cli.commands.score import CHECKPOINT
+from cem_bench.core.assets import asset_path
 from cem_bench.models.loading import registered_cards
 
 

@@ -13,17 +13,17 @@ import argparse
 
 import numpy as np
 import torch
+from common import best_of, machine
 
-from cem_bench.core.banks import load_bank
 from cem_bench.cem.checkpoint import SampleStore
+from cem_bench.cem.interventions import Interventions
+from cem_bench.cem.sampler import Sampler
+from cem_bench.core.banks import load_bank
+from cem_bench.core.device import resolve_device
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.images import read_rgb, to_tensor
-from cem_bench.cem.interventions import Interventions
 from cem_bench.core.metrics import roi_psnr
-from cem_bench.cem.sampler import Sampler
-from cem_bench.pipeline.scoring import resolve_device
 from cem_bench.core.tasks import get_task
-from common import best_of, machine
 from cem_bench.models import load_model
 
 

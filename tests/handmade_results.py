@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cem_bench.pipeline.aggregate import METRICS, assemble
-from cem_bench.records.io import write_result
-from cem_bench.pipeline.suites import load_suite
 from cem_bench.models import ModelCard, get_card, registered_cards
+from cem_bench.pipeline.aggregate import METRICS, assemble
+from cem_bench.pipeline.suites import load_suite
+from cem_bench.records.io import write_result
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_suite.yaml"
 SHA = "0" * 64

@@ -11,7 +11,6 @@ from cem_bench import CEMEstimator, Protocol, load_bank
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.core.geometry import ROI, BlockGrid
 
-
 ACCELERATIONS = {"accel": Acceleration(), "plain": Acceleration.off()}
 
 

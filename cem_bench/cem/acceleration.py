@@ -36,8 +36,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.cem.interventions import InputWindow, Interventions
+from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.seeding import generator
 
 CROP_TOLERANCE = 1e-4  # max |full - crop| of the ROI output on the unmodified input, [0, 1] units

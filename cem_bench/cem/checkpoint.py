@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cem_bench.records.io import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes
 
 FLUSH_SECONDS = 5.0  # at most one write per interval while sampling; always one at the end of a stage
 

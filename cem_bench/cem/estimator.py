@@ -25,20 +25,19 @@ import torch
 from tqdm.auto import tqdm
 
 from cem_bench.cem.acceleration import Acceleration, Plan, crop_matches, crop_window, dilate, gradient_support
-from cem_bench.core.banks import PatchBank
 from cem_bench.cem.checkpoint import SampleStore
+from cem_bench.cem.interventions import InputWindow, Interventions
+from cem_bench.cem.protocol import Protocol
+from cem_bench.cem.sampler import Sampler, adaptive_done
+from cem_bench.core.banks import PatchBank
+from cem_bench.core.device import auto_batch_size
 from cem_bench.core.errors import ModelOutputError
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.images import array_sha256, to_tensor
-from cem_bench.cem.interventions import InputWindow, Interventions
 from cem_bench.core.metrics import roi_psnr
-from cem_bench.cem.protocol import Protocol
-from cem_bench.cem.sampler import Sampler, adaptive_done
 from cem_bench.core.tasks import Degraded, Task
 
 Model = Callable[[torch.Tensor], torch.Tensor]
-MAX_AUTO_BATCH = 64
-AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size
 
 
 @dataclass
@@ -58,14 +57,6 @@ class CEMResult:
     timings: dict[str, float] = field(default_factory=dict)
     acceleration: dict[str, object] = field(default_factory=dict)
     resumed_samples: int = 0
-
-
-def auto_batch_size(out_pixels: int, device: torch.device) -> int:
-    """A batch that keeps ~64 float32 feature maps per sample inside the activation budget."""
-    per_sample = out_pixels * 64 * 4 * 2
-    budget = AUTO_BATCH_BYTES * (4 if device.type == "cuda" else 1)
-    return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))
-
 
 
 def model_fingerprint(model: Model) -> str:

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from cem_bench.core.banks import DEFAULT_BANK
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import ParameterError
 
 PROTOCOL_VERSION = 1
 SAMPLINGS = ("coarse-fine", "adaptive")
@@ -36,17 +36,17 @@ class Protocol:
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLINGS:
-            raise CemBenchError(f"--sampling must be one of {', '.join(SAMPLINGS)}, got {self.sampling!r}")
+            raise ParameterError("sampling", f"must be one of {', '.join(SAMPLINGS)}, got {self.sampling!r}")
         if self.step < 2:
-            raise CemBenchError("--step must be at least 2 (a standard error needs two samples)")
+            raise ParameterError("step", "must be at least 2 (a standard error needs two samples)")
         if self.coarse < 1:
-            raise CemBenchError("--coarse must be at least 1")
+            raise ParameterError("coarse", "must be at least 1")
         if self.fine < 0:
-            raise CemBenchError("--fine must be non-negative")
+            raise ParameterError("fine", "must be non-negative")
         if self.tol < 0:
-            raise CemBenchError("--tol must be non-negative")
+            raise ParameterError("tol", "must be non-negative")
         if self.seed < 0:
-            raise CemBenchError("--seed must be non-negative")
+            raise ParameterError("seed", "must be non-negative")
 
     @property
     def id(self) -> str:

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from cem_bench.cem.checkpoint import SampleStore
-from cem_bench.core.errors import ModelOutputError
 from cem_bench.cem.interventions import Interventions
+from cem_bench.core.errors import ModelOutputError
 from cem_bench.core.seeding import generator
 from cem_bench.core.tasks import Task
 

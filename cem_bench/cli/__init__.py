@@ -1,4 +1,8 @@
-"""`cem-bench` command line: parse arguments, call the library, print. No logic lives here."""
+"""`cem-bench` command line: parse arguments, call the library, print. No logic lives here.
+
+Each command is a module of :mod:`cem_bench.cli.commands` with ``register(subparsers)``; library errors
+name Python parameters (``batch_size``), and :func:`flag` turns them into the flags a user typed.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,26 @@ import argparse
 import sys
 import warnings
 
-from cem_bench import __version__
-from cem_bench.cli.commands import discover
-from cem_bench.core.errors import CemBenchError
+from cem_bench.cli.commands import COMMANDS
+from cem_bench.core.errors import CemBenchError, ParameterError
+from cem_bench.core.version import __version__
+
+
+def flag(parameter: str) -> str:
+    """The command-line flag of a library parameter.
+
+    >>> flag("batch_size")
+    '--batch-size'
+    """
+    return "--" + parameter.replace("_", "-")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cem-bench", description="Causal Effect Maps for image-restoration models.")
     parser.add_argument("--version", action="version", version=f"cem-bench {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in discover():
-        command.register(subparsers)
+    for name in COMMANDS.names():
+        COMMANDS.get(name).register(subparsers)
     return parser
 
 
@@ -25,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
     try:
         return int(args.func(args) or 0)
+    except ParameterError as error:
+        print(f"cem-bench: error: {flag(error.parameter)} {error.problem}", file=sys.stderr)
+        return 2
     except CemBenchError as error:
         print(f"cem-bench: error: {error}", file=sys.stderr)
         return 2
@@ -33,5 +49,4 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["build_parser", "flag", "main"]

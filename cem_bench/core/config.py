@@ -1,4 +1,4 @@
-"""Reading a YAML file into a pydantic model, with every problem reported as one readable line.
+"""Configuration models (:class:`StrictModel`) and reading a YAML file into one, with every problem reported as one readable line.
 
 Suites, model cards and zoo training configs all go through :func:`validate_yaml`, so a user sees
 ``invalid model card x.yaml: weights.sha256: ...`` rather than a traceback.
@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cem_bench.core.errors import CemBenchError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """The base of every configuration model (cards, suites, training configs): unknown keys are errors
+    (a typo must not be silently ignored) and a validated value cannot change afterwards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def validate_yaml(model: type[Model], raw: str, what: str) -> Model:

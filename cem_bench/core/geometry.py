@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError, ParameterError
 
 DEFAULT_ROI_SIZE = 32
 
@@ -37,7 +37,7 @@ class ROI:
         ROI(x=96, y=152, size=32)
         """
         if not re.fullmatch(r"\s*\d+\s*,\s*\d+\s*(,\s*\d+\s*)?", text):
-            raise CemBenchError(f"--roi must be X,Y or X,Y,SIZE with non-negative integers, got {text!r}")
+            raise ParameterError("roi", f"must be X,Y or X,Y,SIZE with non-negative integers, got {text!r}")
         values = [int(part) for part in text.split(",")]
         roi = cls(values[0], values[1], values[2] if len(values) == 3 else default_size)
         if roi.size < 1:

@@ -97,3 +97,21 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def as_rgb(image: str | Path | np.ndarray) -> np.ndarray:
+    """An image given as a file, ``skimage:NAME`` or an array, as contiguous uint8 ``[H, W, 3]``.
+
+    >>> as_rgb(np.zeros((2, 2, 3))).dtype
+    dtype('uint8')
+    """
+    return read_rgb(image) if isinstance(image, (str, Path)) else np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def source_name(image: str | Path | np.ndarray) -> str:
+    """How a result names its image: the path or ``skimage:NAME`` given, or ``array``.
+
+    >>> source_name("skimage:astronaut"), source_name(np.zeros((1, 1, 3)))
+    ('skimage:astronaut', 'array')
+    """
+    return str(image) if isinstance(image, (str, Path)) else "array"

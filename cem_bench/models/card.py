@@ -5,18 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from cem_bench.core.config import read_yaml_file
+from cem_bench.core.config import StrictModel, read_yaml_file
 
 TaskName = Literal["sr", "dn", "dr"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Architecture(_Strict):
+class Architecture(StrictModel):
     """How to build the network.
 
     ``source``: ``project`` (``model_registry/archs``), ``spandrel`` (detected from the state dict;
@@ -29,7 +25,7 @@ class Architecture(_Strict):
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
-class Weights(_Strict):
+class Weights(StrictModel):
     """Where the state dict is and how to read it. ``file`` is relative to the weight search path."""
 
     file: str | None = None
@@ -51,7 +47,7 @@ class Weights(_Strict):
         return self
 
 
-class InputConventions(_Strict):
+class InputConventions(StrictModel):
     """What the network expects; the loader converts from the benchmark's RGB in [0, 1]."""
 
     range: Literal[1, 255] = 1
@@ -62,20 +58,20 @@ class InputConventions(_Strict):
     pre_upsample: bool = False
 
 
-class TaskSupport(_Strict):
+class TaskSupport(StrictModel):
     """A degradation the model was trained for: ``levels`` are scales (sr) or sigmas (dn)."""
 
     task: TaskName
     levels: list[float] = Field(default_factory=list)
 
 
-class Origin(_Strict):
+class Origin(StrictModel):
     paper: str
     repository: str | None = None
     notes: str | None = None
 
 
-class ModelCard(_Strict):
+class ModelCard(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str
     tasks: list[TaskSupport] = Field(min_length=1)
@@ -88,8 +84,10 @@ class ModelCard(_Strict):
     params: int | None = None
     analytic: bool = False  # ground-truth model with exact, known causal support
 
-    def supports(self, task: str) -> bool:
-        return any(entry.task == task for entry in self.tasks)
+    @property
+    def task_names(self) -> frozenset[str]:
+        """The task names the card lists (whether a level fits is :mod:`cem_bench.models.task_fit`'s rule)."""
+        return frozenset(entry.task for entry in self.tasks)
 
 
 def read_card(path: str | Path) -> ModelCard:

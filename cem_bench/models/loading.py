@@ -2,59 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_registry.compat import import_basicsr_archs
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import Task
-
-from model_registry import CARDS_DIR
-from model_registry.archs import architectures
-from cem_bench.models.card import ModelCard, read_card
-from cem_bench.models.plugins import CardEntry, builtin_entries, merge_entries, plugin_entries
+from cem_bench.models.architectures import project_architectures
+from cem_bench.models.card import ModelCard
+from cem_bench.models.catalog import get_card
+from cem_bench.models.task_fit import misfit
 from cem_bench.models.weights import read_state_dict, resolve_weights
-
-
-
-@lru_cache(maxsize=1)
-def registry() -> dict[str, CardEntry]:
-    """Built-in cards (``model_registry/cards``) and plug-in cards (see ``plugins.py``), by name.
-
-    Cached: call ``registry.cache_clear()`` after installing a plug-in in a running process.
-    """
-    return merge_entries([*builtin_entries(CARDS_DIR), *plugin_entries()])
-
-
-def registered_cards() -> dict[str, ModelCard]:
-    """Every registered card, by name."""
-    return {name: entry.card for name, entry in registry().items()}
-
-
-def card_source(name: str) -> str:
-    """Where a registered card comes from: ``built-in`` or ``plug-in DIST (entry point NAME)``."""
-    return registry()[name].source
-
-
-def get_card(name_or_path: str | Path) -> ModelCard:
-    """A registered card by name, or a card file by path."""
-    text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")):
-        if not Path(text).is_file():
-            raise CemBenchError(f"model card not found: {text}")
-        return read_card(text)
-    cards = registered_cards()
-    if text not in cards:
-        close = difflib.get_close_matches(text, list(cards), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else " (see `cem-bench models list`)"
-        raise CemBenchError(f"unknown model {text!r}{hint}")
-    return cards[text]
+from model_registry.compat import import_basicsr_archs
 
 
 def _import_callable(spec: str):
@@ -69,10 +31,7 @@ def build_network(card: ModelCard) -> nn.Module:
     """The bare network for a non-spandrel card, with random weights."""
     arch = card.architecture
     if arch.source == "project":
-        known = architectures()
-        if arch.name not in known:
-            raise CemBenchError(f"unknown project architecture {arch.name!r} (known: {', '.join(sorted(known))})")
-        return known[arch.name](**arch.kwargs)
+        return project_architectures().get(arch.name)(**arch.kwargs)
     if arch.source == "basicsr":
         import_basicsr_archs()
         from basicsr.utils.registry import ARCH_REGISTRY
@@ -148,19 +107,13 @@ class RestorationModel(nn.Module):
         self.noise_level: float | None = None
 
     def configure(self, task: Task) -> None:
-        """Check the task fits the card and pass task parameters the network needs (noise level)."""
-        if not self.card.supports(task.name):
-            trained = ", ".join(sorted({entry.task for entry in self.card.tasks}))
-            raise CemBenchError(f"model {self.name} is for task(s) {trained}, not {task.name}")
+        """Check the task fits the card (:func:`~cem_bench.models.task_fit.misfit`) and pass task parameters
+        the network needs (noise level; a pre-upsampled same-size network takes the task's scale)."""
+        problem = misfit(self.card, task)
+        if problem is not None:
+            raise CemBenchError(problem)
         if self.card.input.pre_upsample:
-            # A same-size network: the wrapper upsamples the LR input, so the model's scale is the task's.
-            levels = next(entry.levels for entry in self.card.tasks if entry.task == task.name)
-            if task.scale > 1 and levels and task.scale not in levels:
-                raise CemBenchError(f"model {self.name} was trained for x{'/x'.join(f'{v:g}' for v in levels)}, "
-                                    f"not {task.label}")
             self.scale = task.scale
-        elif task.scale != self.scale:
-            raise CemBenchError(f"model {self.name} upscales x{self.scale}, but task {task.label} needs x{task.scale}")
         if self.card.input.noise_map:
             self.noise_level = float(getattr(task, "sigma")) / 255.0
 

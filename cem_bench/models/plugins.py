@@ -24,7 +24,6 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from cem_bench.core.errors import CemBenchError
-
 from cem_bench.models.card import ModelCard, read_card
 
 GROUP = "cem_bench.models"

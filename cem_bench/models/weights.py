@@ -25,7 +25,6 @@ import torch
 from cem_bench.core.assets import assets_dir
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import file_sha256
-
 from cem_bench.models.card import ModelCard, Weights
 
 

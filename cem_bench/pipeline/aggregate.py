@@ -15,43 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from cem_bench import __version__
+from cem_bench.analysis.bootstrap import bootstrap_ci
 from cem_bench.core.errors import CemBenchError
-from cem_bench.records.io import SCHEMA_VERSION, atomic_write_bytes, git_revision, read_result
+from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
+from cem_bench.core.version import __version__
+from cem_bench.records.io import SCHEMA_VERSION, git_revision, read_result, result_files
 
-# Per-unit metrics, in the order results and summaries list them (docs/pipeline.md defines each).
-METRICS = (
-    "psnr_roi", "psnr_input", "psnr_gain", "positive", "negative", "zero", "positive_sum", "negative_sum",
-    "effect_range", "negative_fraction", "causal_radius", "diffusion_index", "lam_di",
-)
-DIGITS = 6
-SUMMARY_DIGITS = 4
 SUMMARY_FILE = "summary.json"
-
-
-def bootstrap_ci(values: Sequence[float | None], resamples: int = 2000, seed: int = 0,
-                 level: float = 0.95) -> dict[str, float | int | None]:
-    """Mean of ``values`` (None/NaN left out) with its percentile-bootstrap confidence interval.
-
-    >>> bootstrap_ci([1.0, 1.0, None])
-    {'mean': 1.0, 'low': 1.0, 'high': 1.0, 'n': 2}
-    >>> ci = bootstrap_ci([0.0, 10.0], resamples=4000)
-    >>> ci["mean"], ci["low"], ci["high"]
-    (5.0, 0.0, 10.0)
-    >>> bootstrap_ci([None])
-    {'mean': None, 'low': None, 'high': None, 'n': 0}
-    """
-    finite = np.array([v for v in values if v is not None and not np.isnan(v)], dtype=np.float64)
-    n = int(finite.size)
-    if n == 0:
-        return {"mean": None, "low": None, "high": None, "n": 0}
-    rng = np.random.default_rng(seed)
-    means = finite[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
-    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return {"mean": round(float(finite.mean()), DIGITS), "low": round(float(low), DIGITS),
-            "high": round(float(high), DIGITS), "n": n}
 
 
 def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
@@ -91,12 +62,6 @@ def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task:
         "aggregates": aggregate_units(units, boot.resamples, boot.seed, boot.level),
         "units": list(units),
     }
-
-
-def result_files(results_dir: str | Path, suite: str) -> list[Path]:
-    """``<results>/<suite>/<task>/<model>.json`` files, sorted (unit caches are skipped)."""
-    folder = Path(results_dir) / suite
-    return sorted(path for path in folder.glob("*/*.json") if not path.parent.name.startswith("."))
 
 
 def build_summary(results_dir: str | Path) -> dict[str, Any]:

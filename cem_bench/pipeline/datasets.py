@@ -29,8 +29,8 @@ from PIL import Image
 
 from cem_bench.core.banks import load_bank, load_npz_bank, skimage_bank
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_PREFIX, skimage_rgb
-from cem_bench.records.io import atomic_write_bytes
 
 BANK_SIZES = (8, 12, 16)  # the block sizes the suites and the robustness ablations use
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry timestamps: the npz bytes do not depend on when it was built

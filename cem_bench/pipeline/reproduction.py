@@ -25,18 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from cem_bench.pipeline.aggregate import aggregate_units
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.metrics import effect_range, map_metrics
+from cem_bench.core.metrics.catalog import MEASURED_METRICS, stored_metric
+from cem_bench.pipeline.aggregate import aggregate_units
 from cem_bench.records.io import ce_array
-from cem_bench.pipeline.runner import stored_metric
 
 VOLATILE = frozenset({"seconds", "timings", "environment", "created"})
 ABS_TOL = 1e-3  # anything else (task settings, card numbers): only float formatting may differ
 REL_TOL = 1e-4
 MEASURED_TOL = 5e-3  # dB
 MAX_FLIP_FRACTION = 0.05
-MEASURED_METRICS = ("psnr_roi", "psnr_input", "psnr_gain", "lam_di")
 MAP_FIELDS = ("ce", "n_samples", "stderr")
 SAMPLE_FIELDS = ("forwards", "fine_blocks")
 ROUNDING_TOL = 2e-6  # the stored map is rounded to 6 decimals; its effect range may move by 2 units

@@ -12,102 +12,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import tempfile
-from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 from tqdm.auto import tqdm
 
-from cem_bench.pipeline.aggregate import assemble, write_summary
+from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import CemBenchError
-from cem_bench.pipeline.executors import get_executor
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.metrics import input_psnr, map_metrics
-from cem_bench.records.io import ce_array, read_result, write_result
-from cem_bench.pipeline.suites import Suite, TaskSpec, supports
+from cem_bench.core.metrics.catalog import stored_metric
+from cem_bench.models import get_card, load_model
 from cem_bench.models.task_fit import is_multi_task
+from cem_bench.models.weights import find_weights
+from cem_bench.pipeline.aggregate import assemble, write_summary
+from cem_bench.pipeline.attribution import compute_lam
+from cem_bench.pipeline.executors import get_executor
+from cem_bench.pipeline.plan import Unit, card_sha256, plan
+from cem_bench.pipeline.scoring import score
+from cem_bench.pipeline.suites import Suite
+from cem_bench.records.io import ce_array, read_result, write_result
 
 UNITS_DIR = ".units"
-METRIC_DIGITS = 6
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One CEM map to compute. ``model`` is the card name; ``card`` the card file for unregistered ones."""
-
-    model: str
-    task: TaskSpec
-    image: str
-    roi: tuple[int, int, int]
-    card: str | None = None
-
-    @property
-    def key(self) -> str:
-        """Stable, readable file stem, e.g. ``bicubic-x4.sr-x4.astronaut.r32-32-32``."""
-        x, y, size = self.roi
-        return f"{self.model}.{self.task.label}.{self.image}.r{x}-{y}-{size}"
-
-    @property
-    def card_ref(self) -> str:
-        return self.card or self.model
-
-
-def card_sha256(card: Any) -> str:
-    """sha256 of a model card's canonical JSON (the card as validated, keys sorted)."""
-    canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _cards(suite: Suite, models: list[str] | None) -> tuple[list[tuple[Any, str | None]], bool]:
-    """(card, card file or None) for the models to run, and whether they were chosen explicitly."""
-    from cem_bench.models import get_card, registered_cards
-
-    chosen = models if models is not None else suite.models
-    if chosen == "all":
-        return [(card, None) for card in registered_cards().values()], False
-    cards = []
-    for ref in chosen:
-        card = get_card(ref)
-        cards.append((card, ref if str(ref).endswith((".yaml", ".yml")) else None))
-    return cards, True
-
-
-def plan(suite: Suite, models: list[str] | None = None) -> list[Unit]:
-    """Every unit of ``suite``: each model on each suite task it supports, x images x ROIs.
-
-    ``models`` (names or card paths) replaces the suite's own model list. A model named explicitly
-    that fits none of the suite's tasks is an error; with ``all``, such models are simply not planned.
-    Images are read and every ROI is checked to lie inside every task's (mod-cropped) ground truth.
-    """
-    cards, explicit = _cards(suite, models)
-    shapes = {image.id: image.chosen().read().shape[:2] for image in suite.images}
-    for spec in suite.tasks:
-        task = spec.build()
-        for image in suite.images:
-            height, width = (side // task.scale * task.scale for side in shapes[image.id])
-            for roi in suite.rois_for(image.id):
-                try:
-                    roi.check_inside(height, width)
-                except CemBenchError as error:
-                    raise CemBenchError(f"suite {suite.name}, image {image.id}, task {spec.label}: {error}") from None
-    units = []
-    for card, path in cards:
-        specs = [spec for spec in suite.tasks if supports(card, spec.build())]
-        if explicit and not specs:
-            raise CemBenchError(f"model {card.name} supports none of suite {suite.name}'s tasks "
-                                f"({', '.join(spec.label for spec in suite.tasks)})")
-        for spec in specs:
-            for image in suite.images:
-                for roi in suite.rois_for(image.id):
-                    units.append(Unit(card.name, spec, image.id, (roi.x, roi.y, roi.size), path))
-    keys = [unit.key for unit in units]
-    if len(set(keys)) != len(keys):
-        raise CemBenchError("two planned units share a key (two cards with the same name?)")
-    return units
 
 
 def unit_path(out: str | Path, suite: Suite, unit: Unit) -> Path:
@@ -125,18 +52,7 @@ def fingerprint(unit: Unit, suite: Suite, card: Any) -> str:
 @lru_cache(maxsize=1)
 def _load(ref: str, weights: str | None, device: str) -> Any:
     """The last model used, kept: consecutive units of one model load its weights once."""
-    from cem_bench.models import load_model
-
-    from cem_bench.pipeline.scoring import resolve_device
-
     return load_model(ref, weights=weights, device=resolve_device(device))
-
-
-def stored_metric(value: float | int | None) -> float | int | None:
-    """JSON-safe metric: NaN or None (undefined) -> null, floats rounded."""
-    if isinstance(value, int) or value is None:
-        return value
-    return None if math.isnan(value) else round(float(value), METRIC_DIGITS)
 
 
 def read_unit(path: Path) -> dict[str, Any]:
@@ -146,10 +62,6 @@ def read_unit(path: Path) -> dict[str, Any]:
 def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str] | None = None,
                device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
     """Score one unit (or reuse its cache) and return its record as stored in JSON."""
-    from cem_bench.models import get_card
-
-    from cem_bench.pipeline.scoring import score
-
     card = get_card(unit.card_ref)
     path = unit_path(out, suite, unit)
     expected = fingerprint(unit, suite, card)
@@ -166,11 +78,7 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
     task, roi = unit.task.build(), ROI(*unit.roi)
     choice = (weights or {}).get(unit.model)
     model = _load(unit.card_ref, None if choice is None else str(choice), device)
-    with tempfile.TemporaryDirectory(prefix="cem-unit-") as folder:
-        image_file = Path(folder) / f"{unit.image}.png"  # lossless: the model sees exactly ``gt``
-        Image.fromarray(gt).save(image_file)
-        run = score(model, task, image_file, roi, protocol=suite.protocol, device=device, batch_size=batch_size,
-                    progress=False)
+    run = score(model, task, gt, roi, protocol=suite.protocol, device=device, batch_size=batch_size, progress=False)
     result = run.record
     ce = ce_array(result["ce"])
     grid = BlockGrid(run.degraded.gt.shape[0], run.degraded.gt.shape[1], result["grid"]["block"], task.scale)
@@ -210,19 +118,14 @@ def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | N
     The window must leave one output pixel right of and below it (LAM's forward differences); a ROI
     on the image's last row or column gets None.
     """
-    from cem_bench.lam import lam
-
     height, width = degraded.gt.shape[:2]
     if roi.x + roi.size >= width or roi.y + roi.size >= height:
         return None
-    return lam(model, degraded.gt, roi, lq=None, device=device, batch_size=batch_size).diffusion_index
+    return compute_lam(model, degraded.gt, roi, lq=None, device=device, batch_size=batch_size).diffusion_index
 
 
 def models_without_weights(units: list[Unit], weights: dict[str, str] | None = None) -> list[str]:
     """Sorted names of the units' real models whose weights are neither given in ``weights`` nor on this machine."""
-    from cem_bench.models import get_card
-    from cem_bench.models.weights import find_weights
-
     return sorted({unit.model for unit in units
                    if (card := get_card(unit.card_ref)).weights is not None and unit.model not in (weights or {})
                    and find_weights(card.weights) is None})
@@ -250,8 +153,6 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
     raised after every complete (model, task) file and ``<out>/summary.json`` have been written.
     """
-    from cem_bench.models import get_card
-
     units = plan(suite, models)
     if tasks is not None:
         unknown = sorted(set(tasks) - {spec.label for spec in suite.tasks})
@@ -304,8 +205,6 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
 
 def _cached(unit: Unit, suite: Suite, out: str | Path) -> bool:
     """A valid cached record with the current fingerprint exists."""
-    from cem_bench.models import get_card
-
     path = unit_path(out, suite, unit)
     if not path.is_file():
         return False

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -16,6 +14,7 @@ import jsonschema
 import numpy as np
 
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.files import atomic_write_bytes
 
 SCHEMA_VERSION = 1
 
@@ -60,22 +59,6 @@ def git_revision() -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_result(record: dict[str, Any], path: str | Path, schema: str = "result") -> Path:
     validate_result(record, schema)
     path = Path(path)
@@ -99,3 +82,9 @@ def ce_array(ce: list[list[float | None]]) -> np.ndarray:
     [[nan, 1.5]]
     """
     return np.array([[np.nan if v is None else float(v) for v in row] for row in ce], dtype=np.float64)
+
+
+def result_files(results_dir: str | Path, suite: str) -> list[Path]:
+    """``<results>/<suite>/<task>/<model>.json`` files, sorted (unit caches are skipped)."""
+    folder = Path(results_dir) / suite
+    return sorted(path for path in folder.glob("*/*.json") if not path.parent.name.startswith("."))

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 
 from cem_bench.core.geometry import ROI
-from cem_bench.records.provenance import environment, image_identity, model_identity
-from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
 from cem_bench.core.tasks import Degraded, Task
 from cem_bench.lam.integrated_gradients import PathIntegral
 from cem_bench.lam.settings import LAMSettings
+from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
+from cem_bench.records.provenance import environment, image_identity, model_identity
 
 
 def build_record(settings: LAMSettings, task: Task, degraded: Degraded, model: Any, image_source: str, window: ROI,

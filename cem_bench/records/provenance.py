@@ -35,7 +35,7 @@ def environment(device: Any, batch_size: int | None, **extra: Any) -> dict[str, 
 
     import torch
 
-    from cem_bench import __version__
+    from cem_bench.core.version import __version__
     from cem_bench.records.io import git_revision
 
     return {

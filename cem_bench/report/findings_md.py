@@ -12,10 +12,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from cem_bench import __version__
-from cem_bench.core.errors import CemBenchError
 from cem_bench.analysis.findings import Finding, Table, analyse_all, load_units, newest_date
 from cem_bench.analysis.findings.stats import LEVEL, MIN_CORRELATED, MIN_PAIRED, RESAMPLES, SEED
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.version import __version__
 from cem_bench.report.figures import draw_findings
 from cem_bench.report.gallery import draw_gallery
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cem_bench.core.errors import CemBenchError
 from cem_bench.analysis.findings.stats import cell
-from cem_bench.pipeline.suites import ImageSource
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.image_source import ImageSource
 from cem_bench.report.figures import FONT, pyplot, save, style
 from cem_bench.report.heatmap import BOUNDS, GAMMA, HEAT_WEIGHT, block_colours, signed_power
 

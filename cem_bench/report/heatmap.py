@@ -9,6 +9,7 @@ negative effect, white = none, red = positive) after clipping CE to ``±bound`` 
 from __future__ import annotations
 
 import io
+
 import numpy as np
 
 # Display bounds of the reference code, in dB.

@@ -13,18 +13,12 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from cem_bench import __version__
-from cem_bench.pipeline.aggregate import result_files
 from cem_bench.analysis.agreement import compare
 from cem_bench.core.errors import CemBenchError
-from cem_bench.records.io import read_result
+from cem_bench.core.metrics.catalog import LEADERBOARD_COLUMNS
+from cem_bench.core.version import __version__
+from cem_bench.records.io import read_result, result_files
 
-# (metric, column header, decimals): the leaderboard's columns, in order (docs/pipeline.md defines them).
-COLUMNS = (
-    ("psnr_roi", "ROI PSNR (dB)", 2), ("psnr_gain", "gain (dB)", 2), ("positive", "+ blocks", 1),
-    ("negative", "− blocks", 1), ("zero", "0 blocks", 1), ("effect_range", "effect range (dB)", 3),
-    ("causal_radius", "causal radius (px)", 1), ("diffusion_index", "DI", 1), ("lam_di", "LAM DI", 1),
-)
 SORT_KEY = "psnr_gain"
 
 
@@ -41,7 +35,7 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
                "units": len(record["units"]), "created": record["environment"]["created"]}
         missing = {"mean": None, "low": None, "high": None, "n": 0}  # results written before a metric existed
-        row.update({name: record["aggregates"].get(name, missing) for name, _, _ in COLUMNS})
+        row.update({name: record["aggregates"].get(name, missing) for name in (column.name for column in LEADERBOARD_COLUMNS)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,9 +60,9 @@ def _cell(aggregate: dict[str, Any], decimals: int) -> str:
 def _table(rows: pd.DataFrame, with_task: bool) -> str:
     rows = rows.assign(order=rows[SORT_KEY].map(lambda cell: -(cell["mean"] or 0.0)))
     rows = rows.sort_values(["task", "order", "model"] if with_task else ["order", "model"])
-    headers = (["task"] if with_task else []) + ["model", "params"] + [header for _, header, _ in COLUMNS]
+    headers = (["task"] if with_task else []) + ["model", "params"] + [column.header for column in LEADERBOARD_COLUMNS]
     body = [([row.task] if with_task else []) + [row.model, "–" if pd.isna(row.params) else f"{int(row.params):,}"]
-            + [_cell(getattr(row, name), decimals) for name, _, decimals in COLUMNS] for row in rows.itertuples()]
+            + [_cell(getattr(row, column.name), column.decimals) for column in LEADERBOARD_COLUMNS] for row in rows.itertuples()]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 

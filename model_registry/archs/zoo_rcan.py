@@ -33,9 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_registry.compat import import_basicsr_archs
-
 from model_registry.archs.zoo_skip import bilinear_skip
+from model_registry.compat import import_basicsr_archs
 
 Attention = Literal["channel", "none", "window"]
 

@@ -15,9 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_registry.compat import import_basicsr_archs
-
 from model_registry.archs.zoo_skip import bilinear_skip
+from model_registry.compat import import_basicsr_archs
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

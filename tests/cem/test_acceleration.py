@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import run_cem
 
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
 from cem_bench.core.tasks import get_task
-from helpers import run_cem
 from cem_bench.models import load_model
 
 

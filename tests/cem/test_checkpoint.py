@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import SlowModel, run_cem
 
 from cem_bench.cem.checkpoint import SampleStore
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import get_task
-from helpers import SlowModel, run_cem
 from cem_bench.models import load_model
 
 ROOT = Path(__file__).resolve().parents[2]

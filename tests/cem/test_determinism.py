@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import run_cem
 
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import get_task
-from helpers import run_cem
 from cem_bench.models import load_model
 
 

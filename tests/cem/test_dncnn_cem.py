@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import needs_assets
 
 from cem_bench import Protocol, score
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.core.assets import asset_path
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
-from conftest import needs_assets
 
 RF_RADIUS = 20
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
-from cem_bench.core.geometry import ROI
-from cem_bench.cem.protocol import Protocol
-from cem_bench.core.tasks import get_task
 from helpers import run_cem
+
+from cem_bench.cem.protocol import Protocol
+from cem_bench.core.geometry import ROI
+from cem_bench.core.tasks import get_task
 from cem_bench.models import load_model
 
 

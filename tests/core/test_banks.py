@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from conftest import needs_assets
 
 from cem_bench.core.banks import BANK_SOURCES, load_bank, load_npz_bank
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import EVAL_IMAGES
-from conftest import needs_assets
 
 SKIMAGE_8_SHA256 = "d7c4c23381212bed45e5abce2ed5696df5796fb7c808e01115ecc94276ebf0a4"
 DIV2K_8_SHA256 = "e1630180c338887cccb1d87dbd0a93086f4e60275156d32b413e84311a8a7c72"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import needs_assets
 from torch import nn
 
-from cem_bench import LAMSettings, lam
+from cem_bench import LAMSettings, compute_lam
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
-from cem_bench.lam import attribution_map
 from cem_bench.core.metrics.diffusion import diffusion_index
+from cem_bench.lam import attribution_map
 from cem_bench.records.io import validate_result
 from model_registry.archs.analytic import BoxBlur, NearestUpsampler
-
-from conftest import needs_assets
 
 
 class BlurThenNearest(nn.Module):
@@ -38,7 +37,7 @@ class BlurThenNearest(nn.Module):
 
 def test_box_blur_sr_attribution_is_zero_exactly_outside_its_support(astronaut64):
     model, window = BlurThenNearest(), ROI(22, 30, 9)
-    result = lam(model, astronaut64, window, settings=LAMSettings(steps=10), device="cpu")
+    result = compute_lam(model, astronaut64, window, settings=LAMSettings(steps=10), device="cpu")
     y0, y1, x0, x1 = model.input_support(window, (16, 16))
     assert result.attribution.shape == (16, 16)
     inside = np.zeros_like(result.attribution, dtype=bool)
@@ -65,7 +64,7 @@ def test_zero_attribution_is_refused():
 
 
 def test_record_and_files(astronaut64, tmp_path):
-    result = lam("bicubic-x2", astronaut64, "20,20", settings=LAMSettings(steps=4), device="cpu", batch_size=3)
+    result = compute_lam("bicubic-x2", astronaut64, "20,20", settings=LAMSettings(steps=4), device="cpu", batch_size=3)
     record = result.record
     validate_result(record, "lam")
     assert record["window"] == {"x": 20, "y": 20, "size": 16} and record["method"]["steps"] == 4
@@ -78,7 +77,7 @@ def test_record_and_files(astronaut64, tmp_path):
 
 
 def test_same_input_same_map(astronaut64):
-    first, second = (lam("bicubic-x4", astronaut64, "16,16,8", settings=LAMSettings(steps=5), device="cpu")
+    first, second = (compute_lam("bicubic-x4", astronaut64, "16,16,8", settings=LAMSettings(steps=5), device="cpu")
                      for _ in range(2))
     assert np.array_equal(first.attribution, second.attribution)
 
@@ -95,7 +94,7 @@ def test_same_input_same_map(astronaut64):
 def test_bad_input_is_refused(astronaut64, model, kwargs, message):
     kwargs = {"window": "8,8", **kwargs}
     with pytest.raises(CemBenchError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        lam(model, astronaut64, device="cpu", settings=LAMSettings(steps=2), **kwargs)
+        compute_lam(model, astronaut64, device="cpu", settings=LAMSettings(steps=2), **kwargs)
 
 
 @needs_assets
@@ -103,6 +102,6 @@ def test_bad_input_is_refused(astronaut64, model, kwargs, message):
 def test_card_conventions_reach_the_network(astronaut64, name):
     """Luma-only FSRCNN and CARN-M's scale argument go through RestorationModel like any RGB model."""
     gt = astronaut64[:48, :48]
-    result = lam(name, gt, "12,12,12", settings=LAMSettings(steps=3), device="cpu")
+    result = compute_lam(name, gt, "12,12,12", settings=LAMSettings(steps=3), device="cpu")
     assert result.attribution.shape == (48 // result.task.scale,) * 2
     assert 0 < result.diffusion_index <= 100 and result.record["model"]["weights_sha256"]

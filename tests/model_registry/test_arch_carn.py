@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sanity import sr_gain
 
 from cem_bench.core.assets import asset_path
-from model_registry.archs import architectures
-from model_registry.archs.carn import CARNM, DIV2K_MEAN
 from cem_bench.models.loading import get_card, load_model
 from cem_bench.models.weights import read_state_dict
-from sanity import sr_gain
+from model_registry.archs import architectures
+from model_registry.archs.carn import CARNM, DIV2K_MEAN
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARDS = {2: "carn-m-x2", 3: "carn-m-x3", 4: "carn-m-x4"}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sanity import sr_gain
 from spandrel.architectures.CRAFT import CRAFT
 
 from cem_bench.core.assets import asset_path
 from cem_bench.models.loading import get_card, load_model
 from cem_bench.models.weights import read_state_dict
-from sanity import sr_gain
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 

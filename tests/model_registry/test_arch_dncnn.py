@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sanity import dn_psnr
 from spandrel.architectures.DnCNN import DnCNN
 
 from cem_bench.core.assets import asset_path
 from cem_bench.models.loading import get_card, load_model
 from cem_bench.models.weights import read_state_dict
-from sanity import dn_psnr
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 

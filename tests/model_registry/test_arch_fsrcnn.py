@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sanity import psnr, sr_batches
 
 from cem_bench.core.assets import asset_path
-from model_registry.archs import architectures
-from model_registry.archs.fsrcnn import FSRCNN
 from cem_bench.models.loading import get_card, load_model
 from cem_bench.models.weights import read_state_dict
-from sanity import psnr, sr_batches
+from model_registry.archs import architectures
+from model_registry.archs.fsrcnn import FSRCNN
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARD = "fsrcnn-x4"

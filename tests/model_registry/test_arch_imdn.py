@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sanity import sr_gain
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.errors import CemBenchError
-from model_registry.archs import architectures
-from model_registry.archs.imdn import IMDN, ContrastChannelAttention, IMDBlock
 from cem_bench.models.loading import get_card, load_model, load_strict
 from cem_bench.models.weights import read_state_dict
-from sanity import sr_gain
+from model_registry.archs import architectures
+from model_registry.archs.imdn import IMDN, ContrastChannelAttention, IMDBlock
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARDS = {4: ("imdn-x4", "sr/imdn_x4.pth", 1.21), 2: ("imdn-x2", "sr/imdn_x2.pth", 4.68)}
@@ -29,7 +29,7 @@ def test_registered_and_card_agrees(scale: int) -> None:
     assert architectures()["imdn"] is IMDN
     assert card.architecture.source == "project" and card.architecture.name == "imdn"
     assert card.architecture.kwargs == {"upscale": scale}
-    assert card.scale == scale and card.supports("sr") and card.tasks[0].levels == [scale]
+    assert card.scale == scale and "sr" in card.task_names and card.tasks[0].levels == [scale]
     assert card.input.range == 1 and card.input.color == "rgb"
     assert not card.input.scale_argument and not card.input.noise_map
     assert card.weights.file == checkpoint and card.weights.strip_prefix == "module."

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from sanity import sr_gain
 
 from cem_bench.core.assets import asset_path
-from model_registry.archs import architectures
-from model_registry.archs.pan import PAN, SCPA, PAConv, PixelAttention
 from cem_bench.models.loading import get_card, load_model
 from cem_bench.models.weights import read_state_dict
-from sanity import sr_gain
+from model_registry.archs import architectures
+from model_registry.archs.pan import PAN, SCPA, PAConv, PixelAttention
 
 needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARD = "pan-x4"
@@ -27,7 +27,7 @@ def test_registered_and_card_agrees() -> None:
     assert architectures()["pan"] is PAN
     assert card.architecture.source == "project" and card.architecture.name == "pan"
     assert card.architecture.kwargs == {"scale": 4, "nf": 40, "unf": 24, "nb": 16}
-    assert card.scale == 4 and card.supports("sr") and card.tasks[0].levels == [4]
+    assert card.scale == 4 and "sr" in card.task_names and card.tasks[0].levels == [4]
     assert card.input.range == 1 and card.input.color == "rgb"
     assert card.weights.file == "sr/pan_x4.pth" and card.weights.strip_prefix is None
     assert card.params == sum(p.numel() for p in PAN(**card.architecture.kwargs).parameters())

@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sanity import psnr, sanity_images
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
-from model_registry.archs import architectures
-from model_registry.archs.prenet import PRN, PReNet
 from cem_bench.models.loading import load_model, load_strict
 from cem_bench.models.weights import read_state_dict
-from sanity import psnr, sanity_images
+from model_registry.archs import architectures
+from model_registry.archs.prenet import PRN, PReNet
 
 # (card, mean derained PSNR in dB) measured on the sanity crops; the rainy inputs average 19.55 dB.
 MEASURED = {"prenet6-rain100l": 27.04, "prn6-rain100l": 27.06}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from model_registry.compat import import_basicsr_archs
 from model_registry.archs import architectures
 from model_registry.archs.zoo_rcan import WindowChannelAttention, ZooRCAN
 from model_registry.archs.zoo_srresnet import SameSizeSRResNet
 from model_registry.archs.zoo_swinir import PaddedSwinIR
+from model_registry.compat import import_basicsr_archs
 
 TINY_RCAN = {"num_feat": 16, "num_group": 1, "num_block": 2, "squeeze_factor": 4}
 

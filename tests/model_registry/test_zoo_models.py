@@ -16,7 +16,7 @@ from PIL import Image
 
 from cem_bench import Protocol, score
 from cem_bench.core.images import file_sha256, read_rgb
-from cem_bench.models.loading import get_card, load_model, registered_cards
+from cem_bench.models import get_card, load_model, registered_cards
 from cem_bench.models.train.outputs import MAX_WEIGHTS_BYTES, WEIGHTS_DIR, ZOO_DIR
 from cem_bench.models.train.recipe import Schedule, read_config
 from cem_bench.models.weights import find_weights

@@ -45,7 +45,7 @@ def test_pre_upsample_leaves_same_size_tasks_alone():
 
 
 def test_pre_upsample_refuses_untrained_scales_and_plain_models_refuse_sr():
-    with pytest.raises(CemBenchError, match="trained for x4, not sr-x2"):
+    with pytest.raises(CemBenchError, match="trained for sr at 4, not sr-x2"):
         load_model(card(True, MIXED)).configure(get_task("sr", scale=2))
     with pytest.raises(CemBenchError, match="upscales x1"):
         load_model(card(False, MIXED)).configure(get_task("sr", scale=4))

@@ -12,7 +12,7 @@ from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import file_sha256
 from cem_bench.models import card_source, get_card, load_model, registered_cards
-from cem_bench.models.loading import registry
+from cem_bench.models.catalog import registry
 from cem_bench.models.plugins import GROUP, PluginWarning
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugin_example"

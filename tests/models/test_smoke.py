@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import needs_assets
+from helpers import nan_model
 
 from cem_bench.core.errors import CemBenchError, ModelOutputError
 from cem_bench.core.tasks import get_task
-from helpers import nan_model
 from cem_bench.models import load_model
 from cem_bench.models.card import ModelCard
 from cem_bench.models.smoke import smoke_check, validation_image
-
-from conftest import needs_assets
 
 
 def test_denoiser_passes_and_beats_the_noisy_input():

@@ -7,10 +7,10 @@ import torch
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import file_sha256
-from model_registry.archs.analytic import BoxBlur
 from cem_bench.models.card import ModelCard
 from cem_bench.models.loading import load_model, load_strict
 from cem_bench.models.weights import read_state_dict, resolve_weights
+from model_registry.archs.analytic import BoxBlur
 
 
 class Tiny(torch.nn.Module):

@@ -13,7 +13,13 @@ from cem_bench.core.tasks import get_task
 from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.models.loading import pre_upsample
 from cem_bench.models.train.data import (
-    MOTORCYCLE_SPLIT, NEVER_USED, TRAIN_SOURCES, VALIDATION_CROPS, PatchSampler, source_image, training_images,
+    MOTORCYCLE_SPLIT,
+    NEVER_USED,
+    TRAIN_SOURCES,
+    VALIDATION_CROPS,
+    PatchSampler,
+    source_image,
+    training_images,
     validation_crops,
 )
 from cem_bench.models.train.pairs import SEED_BOUND, make_batch

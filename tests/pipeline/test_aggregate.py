@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from handmade_results import TINY, make_result, make_unit, write_results
 
-from cem_bench.pipeline.aggregate import METRICS, aggregate_units, assemble, bootstrap_ci, build_summary, write_summary
+from cem_bench.analysis.bootstrap import bootstrap_ci
 from cem_bench.core.errors import CemBenchError
-from cem_bench.records.io import read_result, validate_result, write_result
-from cem_bench.pipeline.suites import load_suite
+from cem_bench.core.metrics.catalog import METRICS
 from cem_bench.models import get_card
+from cem_bench.pipeline.aggregate import aggregate_units, assemble, build_summary, write_summary
+from cem_bench.pipeline.suites import load_suite
+from cem_bench.records.io import read_result, validate_result, write_result
 
 
 def test_mean_is_exact_and_the_interval_holds_it():

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cem_bench.pipeline.check import compare_trees, stale_files
 from cem_bench.cli import main
+from cem_bench.pipeline.check import compare_trees, stale_files
 from cem_bench.pipeline.reproduction import compare_records
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import yaml
 
-from cem_bench.core.banks import load_npz_bank, skimage_bank
 from cem_bench.cli import main
-from cem_bench.pipeline.datasets import build, verify
+from cem_bench.core.banks import load_npz_bank, skimage_bank
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import EVAL_IMAGES, read_rgb
+from cem_bench.pipeline.datasets import build, verify
+from cem_bench.pipeline.params import apply_params, read_params, unit_list
 from cem_bench.pipeline.suites import load_suite
-from cem_bench.pipeline.suites.params import apply_params, read_params, unit_list
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = str(Path(sys.executable).with_name("dvc"))  # the venv's dvc (extra: pipeline), not one on PATH

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cem_bench.core.errors import CemBenchError
-from cem_bench.report.leaderboard import rank, render
 from cem_bench.pipeline.runner import plan, run_suite, unit_path
 from cem_bench.pipeline.suites import load_suite
+from cem_bench.report.leaderboard import rank, render
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 MODELS = ["box-blur-5", "box-blur-3", "bicubic-x2"]

@@ -4,8 +4,8 @@ import pytest
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
-from cem_bench.records.io import read_result, write_result
 from cem_bench.pipeline.scoring import score
+from cem_bench.records.io import read_result, write_result
 
 
 @pytest.fixture(scope="module")

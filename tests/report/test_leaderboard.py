@@ -3,9 +3,9 @@
 import pytest
 from handmade_results import PROTOCOL, make_result, write_results
 
-from cem_bench import __version__
 from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.version import __version__
 from cem_bench.report.leaderboard import rank, render
 
 

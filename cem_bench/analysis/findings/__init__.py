@@ -11,7 +11,7 @@ import pandas as pd
 
 from cem_bench.analysis.findings import finding1, finding2, finding3
 from cem_bench.analysis.findings.data import load_units, newest_date, trained
-from cem_bench.analysis.findings.stats import Estimate, Finding, Table, Verdict, VERDICTS, bootstrap_mean, paired_difference
+from cem_bench.analysis.findings.stats import VERDICTS, Estimate, Finding, Table, Verdict, bootstrap_mean, paired_difference
 
 FINDINGS = (finding1, finding2, finding3)
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cem_bench.pipeline.aggregate import METRICS, result_files
-from cem_bench.records.io import ce_array, read_result
+from cem_bench.core.metrics.catalog import METRICS
+from cem_bench.records.io import ce_array, read_result, result_files
 
 # Columns of the unit table besides the metrics (kept in this order for a stable frame).
 BASE_COLUMNS = ("task", "task_name", "model", "analytic", "multi_task", "params", "image", "roi", "unit",

@@ -12,7 +12,15 @@ from cem_bench.analysis.agreement import agreement
 from cem_bench.analysis.agreement import verdict as sign_verdict
 from cem_bench.analysis.findings.data import trained
 from cem_bench.analysis.findings.stats import (
-    MIN_CORRELATED, MIN_PAIRED, Estimate, Finding, Table, Verdict, bootstrap_mean, cell, interval_text,
+    MIN_CORRELATED,
+    MIN_PAIRED,
+    Estimate,
+    Finding,
+    Table,
+    Verdict,
+    bootstrap_mean,
+    cell,
+    interval_text,
     pooled_rank_correlation,
 )
 

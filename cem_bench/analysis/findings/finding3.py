@@ -10,7 +10,15 @@ import pandas as pd
 
 from cem_bench.analysis.findings.data import select
 from cem_bench.analysis.findings.stats import (
-    MIN_PAIRED, NO_ESTIMATE, Estimate, Finding, Table, Verdict, bootstrap_mean, interval_text, paired_difference,
+    MIN_PAIRED,
+    NO_ESTIMATE,
+    Estimate,
+    Finding,
+    Table,
+    Verdict,
+    bootstrap_mean,
+    interval_text,
+    paired_difference,
 )
 
 NUMBER = 3

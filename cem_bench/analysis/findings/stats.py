@@ -17,8 +17,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from cem_bench.pipeline.aggregate import DIGITS, bootstrap_ci
 from cem_bench.analysis.agreement import LEVEL, MIN_MODELS, RESAMPLES, SEED, spearman_ci
+from cem_bench.analysis.bootstrap import bootstrap_ci
+from cem_bench.core.metrics.catalog import STORED_DIGITS
 
 MIN_PAIRED = 2  # one unit gives a degenerate interval: no evidence either way
 MIN_CORRELATED = MIN_MODELS  # agreement.py's floor for a rank correlation (4 models)
@@ -136,7 +137,7 @@ def _spearman(x: tuple[float, ...], y: tuple[float, ...]) -> Estimate:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # resamples drawing one model repeatedly are constant: NaN, dropped
         rho, low, high = spearman_ci(np.array(x), np.array(y), RESAMPLES, SEED, LEVEL)
-    return Estimate(*(round(v, DIGITS) for v in (rho, low, high)), len(x))
+    return Estimate(*(round(v, STORED_DIGITS) for v in (rho, low, high)), len(x))
 
 
 def rank_correlation(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Estimate:

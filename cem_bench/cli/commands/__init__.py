@@ -1,16 +1,15 @@
 """One module per CLI command; each has ``register(subparsers)`` that sets ``func``.
 
-Commands are discovered, so adding ``commands/NAME.py`` with a ``register`` function adds a command.
+Commands are registered in :data:`COMMANDS` from this package's modules, so adding ``NAME.py`` with a
+``register`` function adds a command. Shared argument groups live in :mod:`cem_bench.cli.options`.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from types import ModuleType
 
+from cem_bench.core.registry import Registry
 
-def discover() -> list[ModuleType]:
-    """Command modules in name order (``options`` and other helpers have no ``register``)."""
-    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
-    return [module for module in modules if hasattr(module, "register")]
+COMMANDS: Registry[ModuleType] = Registry.from_package("command", __name__)
+
+__all__ = ["COMMANDS"]

@@ -25,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
     from cem_bench.pipeline.check import compare_trees, stale_files, summarise
-    from cem_bench.report.leaderboard import render
+    from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.pipeline.suites.params import apply_protocol, read_params, unit_list
+    from cem_bench.report.leaderboard import render
 
     results, reports = Path(args.results), Path(args.reports)
     params = read_params(args.params)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from cem_bench.core.errors import CemBenchError
-from cem_bench.records.io import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,8 +67,8 @@ def _commit_to_dvc_cache(tracked: Path) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.datasets import verify
+    from cem_bench.pipeline.params import apply_params
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.pipeline.suites.params import apply_params
 
     suite = apply_params(load_suite(args.suite), args.params)
     checked = verify(suite, args.datasets)
@@ -81,8 +81,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_params(args: argparse.Namespace) -> int:
+    from cem_bench.pipeline.params import apply_protocol, read_params, render_params
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.pipeline.suites.params import apply_protocol, read_params, render_params
 
     path = Path(args.out)
     suite = load_suite(args.suite)

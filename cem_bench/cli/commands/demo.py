@@ -13,11 +13,11 @@ from pathlib import Path
 from PIL import Image
 from tabulate import tabulate
 
+from cem_bench.cem.protocol import Protocol
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
-from cem_bench.cem.protocol import Protocol
-from cem_bench.pipeline.scoring import score
 from cem_bench.core.tasks import get_task
+from cem_bench.pipeline.scoring import score
 
 DEMO_IMAGE = "skimage:astronaut"
 DEMO_CROP = (176, 96, 96)  # x, y, size: the face, in the 512x512 original

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from cem_bench.cli.options import add_runtime_options
 from cem_bench.core.geometry import ROI
 from cem_bench.lam import DEFAULT_WINDOW, LAMSettings
-from cem_bench.lam import lam as compute_lam
-from cem_bench.cli.commands.options import add_runtime_options
+from cem_bench.pipeline.attribution import compute_lam
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cem_bench.report.leaderboard import render
-from cem_bench.records.io import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes
 from cem_bench.pipeline.suites import suite_name
+from cem_bench.report.leaderboard import render
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

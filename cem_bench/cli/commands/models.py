@@ -35,7 +35,7 @@ def run_list(args: argparse.Namespace) -> int:
 
     rows = []
     for card in registered_cards().values():
-        if args.task and not card.supports(args.task):
+        if args.task and args.task not in card.task_names:
             continue
         tasks = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
                           for entry in card.tasks)

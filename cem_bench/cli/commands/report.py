@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cem_bench.records.io import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes
 from cem_bench.pipeline.suites import suite_name
 
 FIGURES = "figures"  # folder beside the report

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from cem_bench.pipeline.executors import available
+from cem_bench.pipeline.params import apply_params
 from cem_bench.pipeline.runner import run_suite
 from cem_bench.pipeline.suites import load_suite
-from cem_bench.pipeline.suites.params import apply_params
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cem_bench.cli.options import (
+    acceleration_from,
+    add_acceleration_options,
+    add_protocol_options,
+    add_runtime_options,
+    protocol_from,
+)
 from cem_bench.core.geometry import ROI
-from cem_bench.pipeline.scoring import score
 from cem_bench.core.tasks import TASKS, get_task
-from cem_bench.cli.commands.options import (acceleration_from, add_acceleration_options, add_protocol_options, add_runtime_options,
-                      protocol_from)
+from cem_bench.pipeline.scoring import score
 
 CHECKPOINT = ".cem-partial.json"  # finished samples of an interrupted run, in the output folder
 

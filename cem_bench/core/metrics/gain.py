@@ -7,8 +7,8 @@ import torch
 
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import to_tensor
-from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.core.metrics.psnr import roi_psnr
+from cem_bench.core.tasks.sr import bicubic_resize
 
 
 def input_psnr(gt: np.ndarray, lq: np.ndarray, roi: ROI) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from cem_bench.core.banks import PatchBank
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError, ParameterError
 from cem_bench.core.images import quantize
 
 
@@ -63,10 +63,9 @@ class Task(ABC):
         gt = self.prepare_gt(gt)
         expected = (gt.shape[0] // self.scale, gt.shape[1] // self.scale)
         if lq.shape[:2] != expected:
-            raise CemBenchError(
-                f"--lq is {lq.shape[1]}x{lq.shape[0]} but task {self.label} needs {expected[1]}x{expected[0]} "
-                f"for a {gt.shape[1]}x{gt.shape[0]} ground truth"
-            )
+            raise ParameterError(
+                "lq", f"is {lq.shape[1]}x{lq.shape[0]} but task {self.label} needs {expected[1]}x{expected[0]} "
+                f"for a {gt.shape[1]}x{gt.shape[0]} ground truth")
         return Degraded(gt=gt, lq=lq, info={"lq": "user-supplied"}, user_supplied=True)
 
     def prepare_bank(self, bank: PatchBank, block: int, device: torch.device) -> torch.Tensor:

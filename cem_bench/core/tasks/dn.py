@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import ParameterError
 from cem_bench.core.images import quantize, to_tensor, to_uint8
 from cem_bench.core.seeding import generator
 from cem_bench.core.tasks.base import Degraded, Task
@@ -23,7 +23,7 @@ class Denoising(Task):
 
     def __init__(self, sigma: float = 50) -> None:
         if not 0 < sigma <= 255:
-            raise CemBenchError(f"--sigma must be in (0, 255] on the 0-255 scale, got {sigma}")
+            raise ParameterError("sigma", f"must be in (0, 255] on the 0-255 scale, got {sigma}")
         self.sigma = float(sigma)
 
     def params(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from cem_bench.core.banks import PatchBank
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import ParameterError
 from cem_bench.core.tasks.base import Degraded, Task
 
 SCALES = (2, 3, 4)
@@ -31,7 +31,7 @@ class SuperResolution(Task):
 
     def __init__(self, scale: int = 4) -> None:
         if scale not in SCALES:
-            raise CemBenchError(f"task sr supports --scale {', '.join(map(str, SCALES))}, got {scale}")
+            raise ParameterError("scale", f"must be one of {', '.join(map(str, SCALES))} for task sr, got {scale}")
         self.scale = scale
 
     def params(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from cem_bench.core.images import to_tensor
 from cem_bench.core.metrics import input_psnr, roi_psnr
 from cem_bench.core.seeding import generator
 from cem_bench.core.tasks import Task
-
 from cem_bench.models.card import ModelCard
 from cem_bench.models.loading import RestorationModel, build_network
 from cem_bench.models.train.data import PatchSampler, training_images, validation_crops

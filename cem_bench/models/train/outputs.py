@@ -16,13 +16,12 @@ from typing import Any
 import torch
 import yaml
 
+from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.images import file_sha256
-from cem_bench.records.io import atomic_write_bytes
-from model_registry import CARDS_DIR, ZOO_DIR
-
 from cem_bench.models.train.data import MOTORCYCLE_SPLIT, TRAIN_SOURCES, VALIDATION_CROPS
 from cem_bench.models.train.loop import TrainRun
 from cem_bench.models.train.recipe import TrainConfig
+from model_registry import CARDS_DIR, ZOO_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WEIGHTS_DIR = ZOO_DIR / "weights"

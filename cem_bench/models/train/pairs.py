@@ -14,7 +14,6 @@ import torch
 
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import Task
-
 from cem_bench.models.loading import pre_upsample
 
 SEED_BOUND = 2**62  # per-sample degradation seeds are drawn below this

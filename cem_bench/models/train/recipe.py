@@ -12,19 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from cem_bench.core.config import StrictModel, read_yaml_file
 from cem_bench.core.tasks import Task, get_task
-from cem_bench.core.config import read_yaml_file
-
 from cem_bench.models.card import Architecture, TaskSupport
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Schedule(_Strict):
+class Schedule(StrictModel):
     seed: int = Field(default=0, ge=0)
     iterations: int = Field(ge=1)
     batch: int = Field(default=16, ge=1)
@@ -36,7 +31,7 @@ class Schedule(_Strict):
     loss: Literal["l1", "balanced_l1"] = "l1"  # balanced_l1: each task's L1 relative to its input's (a mix)
 
 
-class TrainConfig(_Strict):
+class TrainConfig(StrictModel):
     name: str = Field(pattern=r"^zoo-[a-z0-9][a-z0-9._-]*$")
     description: str
     finding: Literal[1, 2, 3]

@@ -3,29 +3,18 @@
 An executor maps a picklable function over units and yields ``(unit, record)`` for a success or
 ``(unit, exception)`` for a failure, in any order, one outcome per unit. It never retries and never
 drops a unit: the runner retries failures once and reports what still fails. Each executor is a module
-``cem_bench/executors/NAME.py`` with ``create() -> Executor``; :func:`get_executor` finds it by name.
+``cem_bench/pipeline/executors/NAME.py`` with ``create() -> Executor``, registered in :data:`EXECUTORS`.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.registry import Registry
+from cem_bench.pipeline.executors._base import Executor, Outcome
 
-Outcome = tuple[Any, "dict[str, Any] | BaseException"]
-
-
-class Executor(Protocol):
-    """Anything with a ``name`` and a ``map`` of this signature."""
-
-    name: str
-
-    def map(self, fn: Callable[[Any], dict[str, Any]], units: Sequence[Any]) -> Iterator[Outcome]:
-        """Call ``fn(unit)`` for every unit; yield ``(unit, record)`` or ``(unit, exception)``."""
-        ...
+EXECUTORS: Registry[Callable[..., Executor]] = Registry.from_package("executor", __name__, attribute="create")
 
 
 def available() -> list[str]:
@@ -34,15 +23,12 @@ def available() -> list[str]:
     >>> "serial" in available()
     True
     """
-    return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
+    return EXECUTORS.names()
 
 
 def get_executor(name: str, **options: Any) -> Executor:
     """The executor called ``name`` (``serial``; ``ray`` when installed), built with ``options``."""
-    if name not in available():
-        raise CemBenchError(f"unknown executor {name!r} (available: {', '.join(available())})")
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.create(**options)
+    return EXECUTORS.get(name)(**options)
 
 
-__all__ = ["Executor", "Outcome", "available", "get_executor"]
+__all__ = ["EXECUTORS", "Executor", "Outcome", "available", "get_executor"]

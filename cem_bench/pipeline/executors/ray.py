@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from cem_bench.core.errors import CemBenchError
-from cem_bench.pipeline.executors import Outcome
+from cem_bench.pipeline.executors._base import Outcome
 
 
 class RayExecutor:

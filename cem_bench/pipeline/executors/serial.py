@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from cem_bench.pipeline.executors import Outcome
+from cem_bench.pipeline.executors._base import Outcome
 
 
 class SerialExecutor:

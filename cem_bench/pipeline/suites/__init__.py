@@ -18,64 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from cem_bench.core.assets import asset_path
+from cem_bench.cem.protocol import Protocol
+from cem_bench.core.config import StrictModel, validate_yaml
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
-from cem_bench.core.images import SKIMAGE_PREFIX, read_rgb
-from cem_bench.cem.protocol import Protocol
+from cem_bench.core.image_source import Box, ImageSource, check_box
 from cem_bench.core.tasks import Task, get_task
-from cem_bench.core.config import validate_yaml
-from cem_bench.models.task_fit import level_fits, supports
-
-ASSETS_PREFIX = "assets:"
-Box = tuple[int, int, int]  # [x, y, size] in pixels
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_box(box: Box, what: str) -> Box:
-    if min(box[:2]) < 0 or box[2] < 1:
-        raise ValueError(f"{what} [x, y, size] needs x, y >= 0 and size >= 1, got {list(box)}")
-    return box
-
-
-class ImageSource(_Strict):
-    """Where an image comes from and the square window ``crop = [x, y, size]`` cut from it."""
-
-    source: str = Field(min_length=1)
-    crop: Box | None = None
-
-    @field_validator("crop")
-    @classmethod
-    def _crop_ok(cls, crop: Box | None) -> Box | None:
-        return None if crop is None else _check_box(crop, "crop")
-
-    def path(self) -> str | None:
-        """What :func:`cem_bench.core.images.read_rgb` reads, or ``None`` when the source is not here."""
-        if self.source.startswith(SKIMAGE_PREFIX):
-            return self.source
-        if self.source.startswith(ASSETS_PREFIX):
-            found = asset_path(self.source[len(ASSETS_PREFIX):])
-            return None if found is None else str(found)
-        return self.source if Path(self.source).is_file() else None
-
-    def read(self) -> np.ndarray:
-        """The (cropped) image as uint8 ``[H, W, 3]``; a crop outside the image is an error."""
-        where = self.path()
-        if where is None:
-            raise CemBenchError(f"image {self.source} is not on this machine (shared assets: set CEM_BENCH_ASSETS)")
-        rgb = read_rgb(where)
-        if self.crop is None:
-            return rgb
-        x, y, size = self.crop
-        if x + size > rgb.shape[1] or y + size > rgb.shape[0]:
-            raise CemBenchError(f"crop {list(self.crop)} is outside {self.source} ({rgb.shape[1]}x{rgb.shape[0]})")
-        return np.ascontiguousarray(rgb[y : y + size, x : x + size])
 
 
 class ImageSpec(ImageSource):
@@ -91,7 +41,7 @@ class ImageSpec(ImageSource):
         return self.fallback
 
 
-class TaskSpec(_Strict):
+class TaskSpec(StrictModel):
     """A task with its level, e.g. ``{name: sr, scale: 4}`` or ``{name: dn, sigma: 50}``."""
 
     name: Literal["sr", "dn", "dr"]
@@ -115,7 +65,7 @@ class TaskSpec(_Strict):
         return self.build().label
 
 
-class BootstrapSettings(_Strict):
+class BootstrapSettings(StrictModel):
     """Percentile bootstrap over a model's (image, ROI) units: ``resamples`` draws from ``seed``."""
 
     resamples: int = Field(default=2000, ge=1)
@@ -123,7 +73,7 @@ class BootstrapSettings(_Strict):
     level: float = Field(default=0.95, gt=0, lt=1)
 
 
-class Suite(_Strict):
+class Suite(StrictModel):
     """A benchmark suite (see the module docstring and ``docs/pipeline.md``)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -159,7 +109,7 @@ class Suite(_Strict):
             if not box_list:
                 raise ValueError("every image needs at least one ROI")
             for box in box_list:
-                _check_box(box, "roi")
+                check_box(box, "roi")
         labels = [task.label for task in self.tasks]
         if len(set(labels)) != len(labels):
             raise ValueError(f"tasks must be distinct, got {labels}")
@@ -220,6 +170,6 @@ def suite_name(ref: str) -> str:
 
 
 __all__ = [
-    "BootstrapSettings", "ImageSource", "ImageSpec", "Suite", "TaskSpec", "builtin_suites", "level_fits",
-    "load_suite", "suite_name", "supports",
+    "BootstrapSettings", "ImageSource", "ImageSpec", "Suite", "TaskSpec", "builtin_suites",
+    "load_suite", "suite_name",
 ]

@@ -3,9 +3,9 @@
 import pytest
 from handmade_results import findings_records, write_results
 
+from cem_bench.analysis.findings import finding1, finding2, finding3
 from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
-from cem_bench.analysis.findings import finding1, finding2, finding3
 from cem_bench.report.findings_md import render_findings
 
 FIGURES = ["finding1.png", "finding2.png", "finding3.png", "gallery-dn-s50.png", "gallery-dr.png",

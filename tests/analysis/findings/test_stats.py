@@ -6,7 +6,13 @@ import pytest
 
 from cem_bench.analysis.agreement import spearman_ci
 from cem_bench.analysis.findings.stats import (
-    Estimate, Verdict, bootstrap_mean, paired_difference, paired_values, pooled_rank_correlation, rank_correlation,
+    Estimate,
+    Verdict,
+    bootstrap_mean,
+    paired_difference,
+    paired_values,
+    pooled_rank_correlation,
+    rank_correlation,
 )
 
 

@@ -11,8 +11,8 @@ import yaml
 
 from cem_bench.cli import main
 from cem_bench.core.images import file_sha256
+from model_registry import CARDS_DIR
 from model_registry.archs.analytic import BoxBlur
-from cem_bench.models.loading import CARDS_DIR
 
 SUITE = Path(__file__).resolve().parents[2] / "fixtures" / "tiny_suite.yaml"
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "models" / "plugin_example"

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cem_bench.cem.protocol import Protocol
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
-from cem_bench.cem.protocol import Protocol
 from cem_bench.pipeline.suites import builtin_suites, load_suite
 
 GOOD = {

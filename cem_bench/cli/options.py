@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.protocol import SAMPLINGS, Protocol
 from cem_bench.core.banks import DEFAULT_BANK
 from cem_bench.core.errors import CemBenchError
-from cem_bench.cem.protocol import SAMPLINGS, Protocol
 
 
 def add_protocol_options(parser: argparse.ArgumentParser) -> None:

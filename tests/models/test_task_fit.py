@@ -2,11 +2,10 @@
 
 import pytest
 
-from cem_bench.pipeline.suites import level_fits, supports
-from cem_bench.models.task_fit import is_multi_task
 from cem_bench.core.tasks import get_task
 from cem_bench.models import registered_cards
 from cem_bench.models.card import TaskSupport
+from cem_bench.models.task_fit import fits, is_multi_task, level_fits
 
 
 @pytest.mark.parametrize("levels, sigma, fits", [
@@ -19,8 +18,8 @@ def test_denoising_levels(levels, sigma, fits):
 
 def test_sr_needs_the_card_scale_and_a_listed_level():
     cards = registered_cards()
-    assert supports(cards["carn-m-x2"], get_task("sr", scale=2))
-    assert not supports(cards["carn-m-x2"], get_task("sr", scale=4))  # the card's scale decides
+    assert fits(cards["carn-m-x2"], get_task("sr", scale=2))
+    assert not fits(cards["carn-m-x2"], get_task("sr", scale=4))  # the card's scale decides
     assert not level_fits(TaskSupport(task="sr", levels=[4]), get_task("sr", scale=2))
     assert level_fits(TaskSupport(task="sr"), get_task("sr", scale=2))
 
@@ -34,14 +33,14 @@ def test_every_registered_card_supports_something_of_its_own_task():
                 task = get_task("dn", sigma=entry.levels[-1] if entry.levels else 50)
             else:
                 task = get_task("dr")
-            assert supports(card, task), card.name
+            assert fits(card, task), card.name
 
 
 def test_deraining_and_cross_task():
     cards = registered_cards()
-    assert supports(cards["prenet6-rain100l"], get_task("dr"))
-    assert not supports(cards["prenet6-rain100l"], get_task("dn", sigma=50))
-    assert not supports(cards["dncnn-color-blind"], get_task("dr"))
+    assert fits(cards["prenet6-rain100l"], get_task("dr"))
+    assert not fits(cards["prenet6-rain100l"], get_task("dn", sigma=50))
+    assert not fits(cards["dncnn-color-blind"], get_task("dr"))
 
 
 def test_analytic_operators_are_not_multi_task_models():

@@ -1,0 +1,36 @@
+"""Where models run and how many inputs go through them at once."""
+
+from __future__ import annotations
+
+import torch
+
+from cem_bench.core.errors import ParameterError
+
+MAX_AUTO_BATCH = 64
+AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; asking for CUDA without one is an error.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ParameterError("device", "cuda asked for, but no CUDA device is available")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ParameterError("device", f"must be auto, cpu or cuda[:N], got {name!r}")
+    return torch.device(name)
+
+
+def auto_batch_size(out_pixels: int, device: torch.device) -> int:
+    """A batch that keeps ~64 float32 feature maps per sample inside the activation budget.
+
+    >>> auto_batch_size(256 * 256, torch.device("cpu"))
+    64
+    """
+    per_sample = out_pixels * 64 * 4 * 2
+    budget = AUTO_BATCH_BYTES * (4 if device.type == "cuda" else 1)
+    return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))

@@ -1,0 +1,112 @@
+"""Submitting a new model: check its card and weights, score it on a suite, and find its rank.
+
+Steps: 1. validate the card (schema, architecture, name free, suite tasks it was trained for);
+2. find the weights and check their sha256; 3. load them safely (weights only, strict keys);
+4. smoke checks (shape x scale, finite, repeatable; no PSNR gain is only a warning); 5. score it on
+the suite (one results file per task); 6. its rank per task. Every refusal happens before anything is
+written, except a failure inside the suite run itself. ``cem-bench submit`` prints what this returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cem_bench.core.device import resolve_device
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.tasks import Task
+from cem_bench.models import card_source, load_model, read_card, registered_cards
+from cem_bench.models.card import ModelCard
+from cem_bench.models.loading import build_network
+from cem_bench.models.smoke import smoke_check
+from cem_bench.models.task_fit import fits
+from cem_bench.models.weights import resolve_weights
+from cem_bench.pipeline.runner import run_suite
+from cem_bench.pipeline.suites import Suite, load_suite
+from cem_bench.report.leaderboard import rank
+
+RANK_KEY = "psnr_gain"
+
+
+@dataclass
+class CheckedSubmission:
+    """A submission that passed steps 1-4: what was checked (``notes``, in order) and what looked odd."""
+
+    card_path: Path
+    card: ModelCard
+    suite: Suite
+    tasks: list[Task]
+    weights: Path | None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rank:
+    task: str
+    position: int
+    total: int
+
+
+def read_submission(path: str | Path) -> ModelCard:
+    """Step 1a: the card, valid, buildable, and not reusing another model's name."""
+    if not Path(path).is_file():
+        raise CemBenchError(f"model card not found: {path}")
+    card = read_card(path)
+    registered = registered_cards().get(card.name)
+    if registered is not None and registered.model_dump() != card.model_dump():
+        raise CemBenchError(f"model name {card.name!r} is already registered ({card_source(card.name)}) with a "
+                            "different card; rename your model")
+    if card.architecture.source != "spandrel":  # spandrel builds from the state dict, checked at load time
+        build_network(card)  # unknown architecture / bad kwargs fail here, before any weights are read
+    return card
+
+
+def suite_tasks(card: ModelCard, suite: Suite) -> list[Task]:
+    """Step 1b: the suite's tasks the card was trained for; none is a refusal."""
+    tasks = [spec.build() for spec in suite.tasks]
+    chosen = [task for task in tasks if fits(card, task)]
+    if not chosen:
+        trained = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
+                            for entry in card.tasks)
+        raise CemBenchError(f"suite {suite.name} has no task model {card.name} was trained for (card: {trained}, "
+                            f"x{card.scale}; suite: {', '.join(task.label for task in tasks)})")
+    return chosen
+
+
+def check_submission(card_path: str | Path, suite: str | Path = "quick", weights: str | Path | None = None,
+                     allow_download: bool = False, device: str = "auto") -> CheckedSubmission:
+    """Steps 1-4; any refusal is a :class:`CemBenchError` and nothing has been written."""
+    torch_device = resolve_device(device)
+    card = read_submission(card_path)
+    chosen_suite = load_suite(suite)
+    tasks = suite_tasks(card, chosen_suite)
+    notes = [f"card {card.name}: valid, architecture {card.architecture.source}:{card.architecture.name}, "
+             f"suite {chosen_suite.id} tasks {', '.join(task.label for task in tasks)}"]
+    warnings: list[str] = []
+    found = None
+    if card.weights is not None:
+        found = resolve_weights(card, weights, allow_download)  # found + sha256 checked
+    elif weights is not None:
+        raise CemBenchError(f"model {card.name} has no weights to load (its card has no weights entry)")
+    model = load_model(card, weights=found, device=torch_device)
+    notes.append(f"weights: {found} (sha256 {card.weights.sha256[:12]}… verified), state dict loaded"
+                 if found and card.weights else "weights: none (analytic model)")
+    if card.params is not None and card.params != model.parameter_count():
+        warnings.append(f"card {card.name} says {card.params} parameters, the network has {model.parameter_count()}")
+    for task in tasks:
+        report = smoke_check(model, task, device=torch_device)
+        notes.append(f"smoke: {report.summary()}")
+        warnings.extend(report.warnings)
+    return CheckedSubmission(Path(card_path), card, chosen_suite, tasks, found, notes, warnings)
+
+
+def score_and_rank(checked: CheckedSubmission, out: str | Path = "results", device: str = "auto",
+                   batch_size: int | None = None, progress: bool = True) -> tuple[list[Path], list[Rank]]:
+    """Steps 5 and 6: the suite run (results files) and the model's position per task."""
+    card = checked.card
+    written = run_suite(checked.suite, models=[str(checked.card_path)], out=out,
+                        weights={card.name: str(checked.weights)} if checked.weights else None, progress=progress,
+                        device=device, batch_size=batch_size)
+    ranks = [Rank(task.label, *rank(out, checked.suite, task.label, card.name, key=RANK_KEY)) for task in checked.tasks]
+    return written, ranks

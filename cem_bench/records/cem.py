@@ -1,0 +1,43 @@
+"""The record of one causal effect map: what ``result.json`` of ``cem-bench score`` holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cem_bench.cem.estimator import CEMResult
+from cem_bench.cem.protocol import Protocol
+from cem_bench.core.metrics import effect_counts, effect_range
+from cem_bench.core.tasks import Degraded, Task
+from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
+from cem_bench.records.provenance import environment, image_identity, model_identity
+
+
+def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
+                 model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+    grid = result.grid
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "protocol": protocol.describe(bank_sha256),
+        "task": {**task.describe(), "degradation": degraded.info},
+        "model": model_identity(model),
+        "image": image_identity(degraded, image_source),
+        "roi": result.roi.as_dict(),
+        "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block,
+                 "roi_blocks": int(result.roi_mask.sum())},
+        "psnr_roi": round(result.psnr_roi, 6),
+        "ce": map_to_json(result.ce),
+        "n_samples": result.n_samples.tolist(),
+        "stderr": map_to_json(result.stderr),
+        "counts": effect_counts(result.ce),
+        "effect_range": effect_range(result.ce),
+        "fine_blocks": result.fine_blocks,
+        "forwards": result.forwards,
+        "seconds": round(result.seconds, 3),
+        "timings": {key: round(value, 3) for key, value in result.timings.items()},
+        "acceleration": result.acceleration,
+        "environment": environment(device, batch_size, resumed_samples=result.resumed_samples),
+    }
+    validate_result(record)
+    return record
