@@ -1,4 +1,4 @@
-"""Result files: build the JSON record of a run, validate it against the schema, write atomically."""
+"""Result files: validate a record (:mod:`cem_bench.records.schema`), write it atomically, read it back."""
 
 from __future__ import annotations
 
@@ -6,39 +6,25 @@ import json
 import math
 import subprocess
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
+from cem_bench.records.schema import validate_record
 
 SCHEMA_VERSION = 1
 
 
-@lru_cache(maxsize=None)
-def result_schema(schema: str = "result") -> dict[str, Any]:
-    """The JSON schema ``cem_bench/schemas/<schema>.schema.json`` (``result`` = a CEM result).
-
-    ``NAME#DEF`` is the definition ``DEF`` of that file's ``$defs`` (e.g. ``suite_result#unit``).
-    """
-    name, _, fragment = schema.partition("#")
-    document = json.loads(resources.files("cem_bench.records").joinpath(f"schemas/{name}.schema.json").read_text())
-    if fragment:
-        return {"$defs": document["$defs"], "$ref": f"#/$defs/{fragment}"}
-    return document
-
-
 def validate_result(record: dict[str, Any], schema: str = "result") -> None:
-    """Raise :class:`CemBenchError` naming the first violation of the named schema."""
+    """Raise :class:`CemBenchError` naming the first violation of record kind ``schema`` (``result``,
+    ``suite_result``, ``suite_result#unit`` or ``lam``; the models are :mod:`cem_bench.records.schema`)."""
     try:
-        jsonschema.validate(record, result_schema(schema))
-    except jsonschema.ValidationError as error:
-        where = "/".join(map(str, error.absolute_path)) or "<root>"
-        raise CemBenchError(f"result does not match schema at {where}: {error.message}") from None
+        validate_record(record, schema)
+    except ValueError as error:
+        raise CemBenchError(str(error)) from None
 
 
 def map_to_json(values: np.ndarray, digits: int = 6) -> list[list[float | None]]:

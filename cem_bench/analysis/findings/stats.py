@@ -9,10 +9,8 @@ data (fewer than 2 paired units, fewer than 4 models) makes a verdict ``inconclu
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -130,16 +128,6 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str, keys: Seque
     return bootstrap_mean(paired_values(a, b, metric, keys).to_numpy(float))
 
 
-@lru_cache(maxsize=256)
-def _spearman(x: tuple[float, ...], y: tuple[float, ...]) -> Estimate:
-    # 2,000 pandas correlations take seconds; the report asks for the same ones several times (pooled
-    # and per task, table and figure), so identical inputs are computed once
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # resamples drawing one model repeatedly are constant: NaN, dropped
-        rho, low, high = spearman_ci(np.array(x), np.array(y), RESAMPLES, SEED, LEVEL)
-    return Estimate(*(round(v, STORED_DIGITS) for v in (rho, low, high)), len(x))
-
-
 def rank_correlation(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Estimate:
     """Spearman's rho and its bootstrap CI over the (x, y) points (models); pairs with a NaN are dropped.
 
@@ -151,7 +139,8 @@ def rank_correlation(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.nd
     x, y = x[keep], y[keep]
     if len(x) < 2:
         return Estimate(float("nan"), float("nan"), float("nan"), int(len(x)))
-    return _spearman(tuple(x.tolist()), tuple(y.tolist()))
+    rho, low, high = spearman_ci(x, y, RESAMPLES, SEED, LEVEL)
+    return Estimate(*(round(v, STORED_DIGITS) for v in (rho, low, high)), len(x))
 
 
 def within_group_ranks(frame: pd.DataFrame, column: str, group: str = "task") -> pd.Series:
