@@ -21,12 +21,14 @@ FLUSH_SECONDS = 5.0  # at most one write per interval while sampling; always one
 
 
 class SampleStore:
-    """PSNR samples per (stage, block), optionally persisted to ``path`` as JSON (exact float64)."""
+    """PSNR samples per (stage, block), one row of ``width`` values (one per ROI) per sample, optionally
+    persisted to ``path`` as JSON (exact float64)."""
 
-    def __init__(self, path: str | Path | None, key: str) -> None:
+    def __init__(self, path: str | Path | None, key: str, width: int = 1) -> None:
         self.path = None if path is None else Path(path)
         self.key = key
-        self.samples: dict[str, dict[int, list[float]]] = {}
+        self.width = width
+        self.samples: dict[str, dict[int, list[list[float]]]] = {}
         self.resumed = 0
         self._last_flush = time.monotonic()
         if self.path is not None and self.path.exists():
@@ -43,10 +45,12 @@ class SampleStore:
         return len(self.samples.get(stage, {}).get(block, ()))
 
     def get(self, stage: str, block: int, stop: int) -> np.ndarray:
-        return np.asarray(self.samples[stage][block][:stop], dtype=np.float64)
+        """Samples ``[0, stop)`` of a block as ``[stop, width]``."""
+        return np.asarray(self.samples[stage][block][:stop], dtype=np.float64).reshape(-1, self.width)
 
     def extend(self, stage: str, block: int, values: np.ndarray) -> None:
-        self.samples.setdefault(stage, {}).setdefault(block, []).extend(float(v) for v in values)
+        rows = np.asarray(values, dtype=np.float64).reshape(-1, self.width)
+        self.samples.setdefault(stage, {}).setdefault(block, []).extend([float(v) for v in row] for row in rows)
 
     def flush(self, force: bool = False) -> None:
         if self.path is None or (not force and time.monotonic() - self._last_flush < FLUSH_SECONDS):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from cem_bench.cem.checkpoint import SampleStore
 from cem_bench.cem.interventions import InputWindow, Interventions
 from cem_bench.cem.protocol import Protocol
 from cem_bench.cem.sampler import Sampler, adaptive_done
+from cem_bench.cem.sharing import Group, RoiPlan, group_rois, shared_window
 from cem_bench.core.banks import PatchBank
 from cem_bench.core.device import auto_batch_size
 from cem_bench.core.errors import ModelOutputError
@@ -57,6 +58,18 @@ class CEMResult:
     timings: dict[str, float] = field(default_factory=dict)
     acceleration: dict[str, object] = field(default_factory=dict)
     resumed_samples: int = 0
+
+
+@dataclass
+class CEMRun:
+    """The maps of several ROIs of one image: ``forwards`` were run in all (ROIs share them where that
+    is cheaper: ``groups`` lists which ROIs ran together); each map's own ``forwards`` is what a
+    single-ROI run of it evaluates."""
+
+    maps: list[CEMResult]
+    forwards: int
+    seconds: float
+    groups: list[list[int]]
 
 
 def model_fingerprint(model: Model) -> str:
@@ -135,111 +148,183 @@ class CEMEstimator:
             output = self.model(lq[None, :, window.y0 : window.y1, window.x0 : window.x1])
         return crop_matches(_window(original, roi), _window(output, _shift(roi, window.y0 * scale, window.x0 * scale)))
 
-    def _store_key(self, degraded: Degraded, roi: ROI, plan: Plan) -> str:
+    def _store_key(self, degraded: Degraded, rois: Sequence[ROI], window: InputWindow | None) -> str:
         key = {"protocol": self.protocol.describe(self.bank.sha256), "task": self.task.describe(),
-               "gt": array_sha256(degraded.gt), "lq": array_sha256(degraded.lq), "roi": roi.as_dict(),
+               "gt": array_sha256(degraded.gt), "lq": array_sha256(degraded.lq),
+               "rois": [roi.as_dict() for roi in rois], "samples": "rows",  # rows of one PSNR per ROI
                "model": model_fingerprint(self.model),
-               "window": None if plan.window is None else plan.window.as_dict()}
+               "window": None if window is None else window.as_dict()}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
     def run(self, degraded: Degraded, roi: ROI) -> CEMResult:
+        """The causal effect map of one ROI."""
+        return self.run_many(degraded, [roi]).maps[0]
+
+    def run_many(self, degraded: Degraded, rois: Sequence[ROI], sharing: str = "auto") -> CEMRun:
+        """One map per ROI, each identical to the map of a single-ROI run with the same settings.
+
+        ROIs share intervention forwards where that is cheaper (``sharing``; see ``sharing.py``): a block's
+        draws depend only on (seed, stage, block), so one forward serves every ROI that needs that sample.
+        """
         start = time.perf_counter()
         proto, device = self.protocol, self.device
         height, width = degraded.gt.shape[:2]
         grid = BlockGrid(height, width, proto.block, self.task.scale)
-        roi_mask = grid.roi_mask(roi)
-        gt_roi = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
-        gt_roi = gt_roi.permute(2, 0, 1).float().to(device)
         lq = to_tensor(degraded.lq).to(device)
-
         with torch.inference_mode():
             original = self._forward(lq[None], (height, width))
-        psnr_roi = float(roi_psnr(original, gt_roi, roi)[0])
-        if not np.isfinite(psnr_roi) or not bool(torch.isfinite(original).all()):
+        if not bool(torch.isfinite(original).all()):
             raise ModelOutputError("model output contains NaN or Inf on the unmodified input")
+        targets = [_Target(roi, grid.roi_mask(roi), _gt_window(degraded, roi, device)) for roi in rois]
+        for target in targets:
+            target.psnr = float(roi_psnr(original, target.gt, target.roi)[0])
+            if not np.isfinite(target.psnr):
+                raise ModelOutputError("model output contains NaN or Inf on the unmodified input")
 
         bank = self.task.prepare_bank(self.bank, proto.block, device)
         whole = Interventions(self.task, bank, degraded, grid, device)
         t_plan = time.perf_counter()
-        plan = self._plan(whole, lq, original, roi, grid, roi_mask)
-        t_sample = time.perf_counter()
-        interventions = whole
-        sample_roi, expected = roi, (height, width)
-        if plan.window is not None:
-            interventions = Interventions(self.task, bank, degraded, grid, device, plan.window)
-            scale = self.task.scale
-            sample_roi = _shift(roi, plan.window.y0 * scale, plan.window.x0 * scale)
-            expected = (plan.window.shape[0] * scale, plan.window.shape[1] * scale)
-        evaluated = ~roi_mask if plan.support is None else ~roi_mask & plan.support
-        candidates = np.flatnonzero(evaluated.ravel())
+        plans = [RoiPlan(t.roi, t.mask, self._plan(whole, lq, original, t.roi, grid, t.mask)) for t in targets]
+
+        def shared() -> tuple[InputWindow | None, list[str]]:
+            if not self.acceleration.crop:
+                return None, []
+            def agrees(window: InputWindow) -> bool:
+                return all(self._crop_agrees(window, lq, original, t.roi) for t in targets)
+            return shared_window(plans, grid, tuple(lq.shape[1:]), self.acceleration.aligns, agrees)
+
+        groups = group_rois(plans, sharing, tuple(lq.shape[1:]), shared)
+        t_planned = time.perf_counter()
+        maps: list[CEMResult | None] = [None] * len(rois)
+        forwards = 1
+        for group in groups:
+            members = [targets[index] for index in group.members]
+            found, spent = self._sample_group(degraded, grid, bank, members, [plans[i] for i in group.members], group)
+            forwards += spent
+            for index, result in zip(group.members, found):
+                maps[index] = result
+        seconds = time.perf_counter() - start
+        for result in maps:
+            assert result is not None
+            result.timings["plan"] = t_planned - t_plan
+            if len(groups) == 1:
+                result.seconds = seconds
+        return CEMRun(maps=[m for m in maps if m is not None], forwards=forwards, seconds=seconds,
+                      groups=[group.members for group in groups])
+
+    def _sample_group(self, degraded: Degraded, grid: BlockGrid, bank: torch.Tensor, members: list[_Target],
+                      plans: list[RoiPlan], group: Group) -> tuple[list[CEMResult], int]:
+        """Coarse and fine sampling for ROIs that share every forward; returns their maps and the forwards run."""
+        start = time.perf_counter()
+        proto, device, scale = self.protocol, self.device, self.task.scale
+        height, width = degraded.gt.shape[:2]
+        interventions = Interventions(self.task, bank, degraded, grid, device, group.window)
+        expected = (height, width)
+        shifted = [t.roi for t in members]
+        if group.window is not None:
+            shifted = [_shift(t.roi, group.window.y0 * scale, group.window.x0 * scale) for t in members]
+            expected = (group.window.shape[0] * scale, group.window.shape[1] * scale)
+        own = [plan.candidates for plan in plans]
+        candidates = own[0] if len(own) == 1 else np.unique(np.concatenate(own))
+        psnrs = np.array([t.psnr for t in members])
 
         batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device)
-        store = SampleStore(self.checkpoint, self._store_key(degraded, roi, plan))
-        bar = tqdm(total=len(candidates) * proto.coarse, unit="fwd", desc=f"CEM {self.task.label}",
-                   disable=not self.progress, leave=False)
+        store = SampleStore(self.checkpoint, self._store_key(degraded, [t.roi for t in members], group.window),
+                            width=len(members))
+        label = f"CEM {self.task.label}" + (f" x{len(members)} ROIs" if len(members) > 1 else "")
+        bar = tqdm(total=len(candidates) * proto.coarse, unit="fwd", desc=label, disable=not self.progress, leave=False)
 
         def forward(batch: torch.Tensor) -> torch.Tensor:
-            return roi_psnr(self._forward(batch, expected), gt_roi, sample_roi)
+            output = self._forward(batch, expected)
+            return torch.stack([roi_psnr(output, t.gt, roi) for t, roi in zip(members, shifted)], dim=1)
 
         sampler = Sampler(self.task, interventions, len(bank), proto.seed, forward, batch_size, store, bar.update)
         with torch.inference_mode():
-            coarse = sampler.values("coarse", candidates, proto.coarse, proto.coarse)
+            coarse = dict(zip(candidates.tolist(), sampler.values("coarse", candidates, proto.coarse, proto.coarse)))
             t_coarse = time.perf_counter()
-            # ">= tol" is the paper's rule; "> 0" only matters for tol = 0, where a block that no sample
-            # moved at all would otherwise be sampled finely for nothing.
-            moved = [bool(((np.abs(v - psnr_roi) >= proto.tol) & (np.abs(v - psnr_roi) > 0)).any()) for v in coarse]
-            fine_blocks = candidates[np.asarray(moved, dtype=bool)] if len(candidates) else candidates
-            bar.total += len(fine_blocks) * proto.fine
+            fine_own = []
+            for column, blocks in enumerate(own):
+                # ">= tol" is the paper's rule; "> 0" only matters for tol = 0, where a block that no sample
+                # moved at all would otherwise be sampled finely for nothing.
+                change = [np.abs(coarse[b][:, column] - psnrs[column]) for b in blocks.tolist()]
+                moved = np.asarray([bool(((c >= proto.tol) & (c > 0)).any()) for c in change], dtype=bool)
+                fine_own.append(blocks[moved] if len(blocks) else blocks)
+            fine_union = np.unique(np.concatenate(fine_own)) if len(fine_own) > 1 else fine_own[0]
+            bar.total += len(fine_union) * proto.fine
             bar.refresh()
-            fine = self._fine(sampler, fine_blocks, psnr_roi)
+            fine = self._fine(sampler, fine_own, psnrs)
         t_fine = time.perf_counter()
         bar.close()
 
-        # The estimate uses the fine samples where they exist, else the coarse ones (not pooled).
-        used = dict(zip(candidates.tolist(), coarse))
-        used.update(fine)
-        ce = np.full(grid.n_blocks, np.nan)
-        ce[np.flatnonzero(~roi_mask.ravel())] = 0.0  # screened blocks: exactly no effect
-        n_samples = np.zeros(grid.n_blocks, dtype=np.int64)
-        stderr = np.full(grid.n_blocks, np.nan)
-        for block, values in used.items():
-            # Mean of differences, not difference of means: unmoved samples then give exactly 0.
-            effect = float(np.mean(psnr_roi - values))
-            ce[block] = 0.0 if abs(effect) < proto.tol else effect
-            n_samples[block] = len(values)
-            if len(values) > 1:
-                stderr[block] = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+        results = []
+        for column, (target, plan) in enumerate(zip(members, plans)):
+            # The estimate uses the fine samples where they exist, else the coarse ones (not pooled).
+            used = {b: coarse[b][:, column] for b in own[column].tolist()}
+            used.update(fine[column])
+            ce = np.full(grid.n_blocks, np.nan)
+            ce[np.flatnonzero(~target.mask.ravel())] = 0.0  # screened blocks: exactly no effect
+            n_samples = np.zeros(grid.n_blocks, dtype=np.int64)
+            stderr = np.full(grid.n_blocks, np.nan)
+            for block, values in used.items():
+                # Mean of differences, not difference of means: unmoved samples then give exactly 0.
+                effect = float(np.mean(target.psnr - values))
+                ce[block] = 0.0 if abs(effect) < proto.tol else effect
+                n_samples[block] = len(values)
+                if len(values) > 1:
+                    stderr[block] = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+            shape = (grid.rows, grid.cols)
+            # What a single-ROI run of this ROI evaluates: the original, its coarse and its fine samples.
+            own_forwards = 1 + len(own[column]) * proto.coarse + sum(len(v) for v in fine[column].values())
+            used_plan = Plan(plan.plan.support, group.window, plan.plan.notes + group.notes)
+            results.append(CEMResult(
+                ce=ce.reshape(shape), n_samples=n_samples.reshape(shape), stderr=stderr.reshape(shape),
+                roi_mask=target.mask, psnr_roi=target.psnr, grid=grid, roi=target.roi, forwards=own_forwards,
+                seconds=time.perf_counter() - start, fine_blocks=int(len(fine_own[column])),
+                timings={"coarse": t_coarse - start, "fine": t_fine - t_coarse},
+                acceleration=used_plan.describe(target.mask, self.acceleration), resumed_samples=store.resumed,
+            ))
+        return results, sampler.forwards
 
-        shape = (grid.rows, grid.cols)
-        forwards = 1 + len(candidates) * proto.coarse + sum(len(values) for values in fine.values())
-        return CEMResult(
-            ce=ce.reshape(shape), n_samples=n_samples.reshape(shape), stderr=stderr.reshape(shape),
-            roi_mask=roi_mask, psnr_roi=psnr_roi, grid=grid, roi=roi, forwards=forwards,
-            seconds=time.perf_counter() - start, fine_blocks=int(len(fine_blocks)),
-            timings={"plan": t_sample - t_plan, "coarse": t_coarse - t_sample, "fine": t_fine - t_coarse},
-            acceleration=plan.describe(roi_mask, self.acceleration), resumed_samples=store.resumed,
-        )
-
-    def _fine(self, sampler: Sampler, blocks: np.ndarray, psnr_roi: float) -> dict[int, np.ndarray]:
-        """Fine samples per block: all ``fine`` of them, or adaptively fewer."""
+    def _fine(self, sampler: Sampler, blocks: list[np.ndarray], psnrs: np.ndarray) -> list[dict[int, np.ndarray]]:
+        """Fine samples per ROI and block: all ``fine`` of them, or adaptively fewer (each ROI by its own rule)."""
         proto = self.protocol
-        if proto.fine == 0 or len(blocks) == 0:
-            return {}
+        finished: list[dict[int, np.ndarray]] = [{} for _ in blocks]
+        union = np.unique(np.concatenate(blocks)) if len(blocks) > 1 else blocks[0]
+        if proto.fine == 0 or len(union) == 0:
+            return finished
         if proto.sampling != "adaptive":
-            return dict(zip(blocks.tolist(), sampler.values("fine", blocks, proto.fine, proto.fine)))
-        finished: dict[int, np.ndarray] = {}
-        active, stop = blocks, 0
-        while len(active) and stop < proto.fine:
+            values = dict(zip(union.tolist(), sampler.values("fine", union, proto.fine, proto.fine)))
+            return [{b: values[b][:, column] for b in own.tolist()} for column, own in enumerate(blocks)]
+        active, stop = [own for own in blocks], 0
+        while any(len(a) for a in active) and stop < proto.fine:
             stop = min(stop + proto.step, proto.fine)
-            values = sampler.values("fine", active, proto.fine, stop)
-            still = []
-            for block, samples in zip(active.tolist(), values):
-                if stop == proto.fine or adaptive_done(psnr_roi - samples, proto.tol):
-                    finished[block] = samples
-                else:
-                    still.append(block)
-            active = np.asarray(still, dtype=np.int64)
+            needed = np.unique(np.concatenate(active)) if len(active) > 1 else active[0]
+            values = dict(zip(needed.tolist(), sampler.values("fine", needed, proto.fine, stop)))
+            for column, own in enumerate(active):
+                still = []
+                for block in own.tolist():
+                    samples = values[block][:, column]
+                    if stop == proto.fine or adaptive_done(psnrs[column] - samples, proto.tol):
+                        finished[column][block] = samples
+                    else:
+                        still.append(block)
+                active[column] = np.asarray(still, dtype=np.int64)
         return finished
+
+
+@dataclass
+class _Target:
+    """One ROI of a run: its blocks, its 8-bit ground truth and its PSNR on the unmodified input."""
+
+    roi: ROI
+    mask: np.ndarray
+    gt: torch.Tensor
+    psnr: float = float("nan")
+
+
+def _gt_window(degraded: Degraded, roi: ROI, device: torch.device) -> torch.Tensor:
+    gt = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
+    return gt.permute(2, 0, 1).float().to(device)
 
 
 def _shift(roi: ROI, dy: int, dx: int) -> ROI:

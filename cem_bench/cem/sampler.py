@@ -2,7 +2,9 @@
 
 A stage (``coarse`` or ``fine``) has a fixed number of draws per block, all taken from the block's own
 generator up front; evaluating samples ``[start, stop)`` of a block therefore always uses the same
-patches and noise, whatever the batch size, the order, or an interruption in between.
+patches and noise, whatever the batch size, the order, an interruption in between, or which ROIs the
+forward serves. ``forward`` maps a batch of inputs to the ROI PSNRs ``[B, R]`` of the ``R`` ROIs that
+share it; each block's samples are stored as ``[n, R]``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class Sampler:
         return self._draws[key]
 
     def values(self, stage: str, blocks: np.ndarray, count: int, stop: int) -> list[np.ndarray]:
-        """Samples ``[0, stop)`` of each block (``count`` = the stage's draws per block)."""
+        """Samples ``[0, stop)`` of each block, ``[stop, R]`` (``count`` = the stage's draws per block)."""
         todo = [(int(b), self.store.count(stage, int(b)), stop) for b in blocks]
         todo = [(b, start, end) for b, start, end in todo if start < end]
         flat_blocks, flat_ids, flat_draws, owners = [], [], [], []

@@ -49,8 +49,12 @@ def test_store_round_trips_exact_floats_and_ignores_other_keys(tmp_path):
     store.extend("coarse", 7, values)
     store.flush(force=True)
     again = SampleStore(path, "key-a")
-    assert again.resumed == 3 and np.array_equal(again.get("coarse", 7, 3), values)
+    assert again.resumed == 3 and np.array_equal(again.get("coarse", 7, 3), values[:, None])
     assert SampleStore(path, "key-b").resumed == 0
+    wide = SampleStore(tmp_path / "wide.json", "key-c", width=2)  # one value per ROI sharing the forward
+    wide.extend("fine", 3, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    wide.flush(force=True)
+    assert SampleStore(tmp_path / "wide.json", "key-c", width=2).get("fine", 3, 1).tolist() == [[1.0, 2.0]]
 
 
 # 5 calls plan the run (original, 3 screen probes, crop check); 9 batches of 4 cover the coarse stage.
