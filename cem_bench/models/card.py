@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,6 +11,8 @@ from pydantic import Field, PrivateAttr, model_validator
 from cem_bench.core.config import StrictModel, read_yaml_file
 
 TaskName = Literal["sr", "dn", "dr"]
+# ``package.module:attribute`` of a ``source: module`` builder: dotted identifiers, one colon, one attribute.
+MODULE_BUILDER = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
 
 class Architecture(StrictModel):
@@ -17,12 +20,20 @@ class Architecture(StrictModel):
 
     ``source``: ``project`` (``model_registry/archs``), ``spandrel`` (detected from the state dict;
     ``name`` is the architecture id spandrel must detect), ``basicsr`` (an ``ARCH_REGISTRY`` name) or
-    ``module`` (``name`` = ``package.module:callable`` returning an ``nn.Module``).
+    ``module`` (``name`` = ``package.module:attribute``, an ``nn.Module`` class or a function annotated
+    ``-> nn.Module``). A card names code: which builders it may reach, and that nothing is called before
+    they are vetted, is :mod:`cem_bench.models.builders`' rule; the schema only checks the spelling.
     """
 
     source: Literal["project", "spandrel", "basicsr", "module"]
     name: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _module_spelling(self) -> "Architecture":
+        if self.source == "module" and not MODULE_BUILDER.fullmatch(self.name):
+            raise ValueError(f"a module builder is spelled package.module:attribute, not {self.name!r}")
+        return self
 
 
 class Weights(StrictModel):
