@@ -7,16 +7,18 @@ the zoo's ``../zoo/weights/NAME.pt``, which ship in the repository), then ``chec
 assets when present. A URL is only downloaded when the caller allows it, into the cache, and is always
 checked against sha256.
 Checkpoints are read with ``torch.load(weights_only=True)`` or safetensors: files that need code to
-unpickle are refused.
+unpickle are refused, and any unreadable file (empty, text, truncated) is a one-line error naming it.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
 import tempfile
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -97,28 +99,60 @@ def resolve_weights(card: ModelCard, explicit: str | Path | None = None, allow_d
     return path
 
 
-def read_state_dict(path: str | Path, key: str | None = None, strip_prefix: str | None = None) -> dict[str, torch.Tensor]:
-    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``."""
-    path = Path(path)
+def _one_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of an error, shortened (torch's messages run long), prefixed by its type."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _unpickling_refusal(path: Path, error: pickle.UnpicklingError) -> CemBenchError:
+    """``weights_only`` refuses code (a GLOBAL it does not allow) and garbage alike: tell the two apart."""
+    message = str(error)
+    needed = re.search(r"GLOBAL ([\w.]+)", message)
+    if needed:
+        return CemBenchError(
+            f"{path.name} needs code to unpickle ({needed.group(1)}: a whole pickled model?) and is refused for "
+            "safety; export a state dict instead: torch.save(model.state_dict(), 'weights.pth')")
+    detail = next((line.strip() for line in message.splitlines()
+                   if line.strip() and not line.startswith(("Weights only load failed", "Please file", "Check the"))),
+                  "unreadable pickle")
+    return CemBenchError(f"{path} is not a checkpoint torch can read safely ({detail})")
+
+
+def _load(path: Path) -> Any:
+    """The file's object, or a one-line :class:`CemBenchError` naming it: never a traceback."""
+    if not path.is_file():
+        raise CemBenchError(f"checkpoint {path} is not a file")
+    if path.stat().st_size == 0:
+        raise CemBenchError(f"checkpoint {path} is empty (0 bytes)")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        state: Any = load_file(str(path))
-    else:
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
-            raise CemBenchError(
-                f"{path.name} needs code to unpickle (a whole pickled model?) and is refused for safety; "
-                "export a state dict instead: torch.save(model.state_dict(), 'weights.pth')"
-            ) from error
-        except (RuntimeError, EOFError, OSError) as error:
-            raise CemBenchError(f"cannot read checkpoint {path}: {str(error).splitlines()[0]}") from None
+            return load_file(str(path))
+        except Exception as error:  # noqa: BLE001 - SafetensorError and OSError alike
+            raise CemBenchError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
+    try:
+        with warnings.catch_warnings():  # torch warns about odd pickle protocols: noise beside a one-line verdict
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise _unpickling_refusal(path, error) from None
+    except Exception as error:  # noqa: BLE001 - a hostile or broken file makes torch.load raise anything
+        raise CemBenchError(f"cannot read checkpoint {path}: {_one_line(error)}") from None
+
+
+def read_state_dict(path: str | Path, key: str | None = None, strip_prefix: str | None = None) -> dict[str, torch.Tensor]:
+    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``; failures are one line."""
+    path = Path(path)
+    state = _load(path)
     if key is not None:
         if not isinstance(state, dict) or key not in state:
             raise CemBenchError(f"checkpoint {path.name} has no key {key!r}")
         state = state[key]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
         raise CemBenchError(f"checkpoint {path.name} is not a state dict of tensors")
     if strip_prefix:
         state = {(k[len(strip_prefix):] if k.startswith(strip_prefix) else k): v for k, v in state.items()}
