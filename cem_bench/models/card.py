@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from cem_bench.core.config import StrictModel, read_yaml_file
 
@@ -37,7 +38,12 @@ class Architecture(StrictModel):
 
 
 class Weights(StrictModel):
-    """Where the state dict is and how to read it. ``file`` is relative to the weight search path."""
+    """Where the state dict is and how to read it.
+
+    ``file`` is relative to the weight search roots and never leaves them (:mod:`cem_bench.models.weights`);
+    ``url`` must be ``https://`` (checked here, when the card is read): a card may not make cem-bench read
+    local files through ``file://`` or fetch over an unauthenticated channel.
+    """
 
     file: str | None = None
     url: str | None = None
@@ -50,6 +56,15 @@ class Weights(StrictModel):
     @property
     def card_dir(self) -> Path | None:
         return self._card_dir
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "https" or not parts.netloc:
+                raise ValueError(f"only https:// downloads are allowed, not {url!r}")
+        return url
 
     @model_validator(mode="after")
     def _has_location(self) -> "Weights":
