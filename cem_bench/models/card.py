@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from cem_bench.core.config import StrictModel, read_yaml_file
 
 TaskName = Literal["sr", "dn", "dr"]
+# ``package.module:attribute`` of a ``source: module`` builder: dotted identifiers, one colon, one attribute.
+MODULE_BUILDER = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
 
 class Architecture(StrictModel):
@@ -17,16 +21,29 @@ class Architecture(StrictModel):
 
     ``source``: ``project`` (``model_registry/archs``), ``spandrel`` (detected from the state dict;
     ``name`` is the architecture id spandrel must detect), ``basicsr`` (an ``ARCH_REGISTRY`` name) or
-    ``module`` (``name`` = ``package.module:callable`` returning an ``nn.Module``).
+    ``module`` (``name`` = ``package.module:attribute``, an ``nn.Module`` class or a function annotated
+    ``-> nn.Module``). A card names code: which builders it may reach, and that nothing is called before
+    they are vetted, is :mod:`cem_bench.models.builders`' rule; the schema only checks the spelling.
     """
 
     source: Literal["project", "spandrel", "basicsr", "module"]
     name: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _module_spelling(self) -> "Architecture":
+        if self.source == "module" and not MODULE_BUILDER.fullmatch(self.name):
+            raise ValueError(f"a module builder is spelled package.module:attribute, not {self.name!r}")
+        return self
+
 
 class Weights(StrictModel):
-    """Where the state dict is and how to read it. ``file`` is relative to the weight search path."""
+    """Where the state dict is and how to read it.
+
+    ``file`` is relative to the weight search roots and never leaves them (:mod:`cem_bench.models.weights`);
+    ``url`` must be ``https://`` (checked here, when the card is read): a card may not make cem-bench read
+    local files through ``file://`` or fetch over an unauthenticated channel.
+    """
 
     file: str | None = None
     url: str | None = None
@@ -39,6 +56,15 @@ class Weights(StrictModel):
     @property
     def card_dir(self) -> Path | None:
         return self._card_dir
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "https" or not parts.netloc:
+                raise ValueError(f"only https:// downloads are allowed, not {url!r}")
+        return url
 
     @model_validator(mode="after")
     def _has_location(self) -> "Weights":

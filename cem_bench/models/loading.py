@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import torch
@@ -11,37 +10,20 @@ from torch import nn
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import Task
-from cem_bench.models.architectures import project_architectures
+from cem_bench.models.builders import build
 from cem_bench.models.card import ModelCard
 from cem_bench.models.catalog import get_card
 from cem_bench.models.task_fit import misfit
 from cem_bench.models.weights import read_state_dict, resolve_weights
-from model_registry.compat import import_basicsr_archs
-
-
-def _import_callable(spec: str):
-    module_name, _, attr = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as error:
-        raise CemBenchError(f"cannot import model builder {spec!r}: {error}") from None
 
 
 def build_network(card: ModelCard) -> nn.Module:
-    """The bare network for a non-spandrel card, with random weights."""
-    arch = card.architecture
-    if arch.source == "project":
-        return project_architectures().get(arch.name)(**arch.kwargs)
-    if arch.source == "basicsr":
-        import_basicsr_archs()
-        from basicsr.utils.registry import ARCH_REGISTRY
+    """The bare network for a non-spandrel card, with random weights.
 
-        if arch.name not in ARCH_REGISTRY:
-            raise CemBenchError(f"unknown basicsr architecture {arch.name!r}")
-        return ARCH_REGISTRY.get(arch.name)(**arch.kwargs)
-    if arch.source == "module":
-        return _import_callable(arch.name)(**arch.kwargs)
-    raise CemBenchError(f"architecture source {arch.source} builds from a state dict, not from a card alone")
+    Only a vetted model builder is ever called (:mod:`cem_bench.models.builders`): a card naming other
+    code (``os:system``, ``numpy:zeros``, a helper function) is refused before anything runs.
+    """
+    return build(card.architecture, card.name)
 
 
 def load_strict(network: nn.Module, state: dict[str, torch.Tensor], name: str) -> None:

@@ -13,14 +13,18 @@ Plug-in cards join the built-in ones in :func:`model_registry.registered_cards`.
 is an error naming both sources (silently shadowing a model would change what a leaderboard means);
 a plug-in that fails to import or returns something else is skipped with a :class:`PluginWarning`
 naming it, and every other card still loads.
+
+A card's ``source: module`` builder may live in site-packages only when its top-level package belongs to
+such a declared plug-in (:func:`plugin_packages`; the rule is :mod:`cem_bench.models.builders`').
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, entry_points
 from pathlib import Path
 
 from cem_bench.core.errors import CemBenchError
@@ -105,3 +109,33 @@ def merge_entries(entries: Iterable[CardEntry]) -> dict[str, CardEntry]:
             )
         merged[name] = entry
     return merged
+
+
+def _top_level_names(dist: Distribution) -> set[str]:
+    """The import names a distribution installs: ``top_level.txt``, else the first part of its files."""
+    listed = dist.read_text("top_level.txt")
+    if listed:
+        return {line.strip() for line in listed.splitlines() if line.strip()}
+    names = set()
+    for file in dist.files or []:
+        parts = file.parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if len(parts) > 1:
+            names.add(parts[0])
+        elif file.suffix in (".py", ".so", ".pyd"):
+            names.add(parts[0].split(".")[0])
+    return names
+
+
+def plugin_packages() -> frozenset[str]:
+    """Top-level import names of the declared plug-ins: every entry point's own module in the group
+    ``cem_bench.models`` and the packages its distribution installs. Standard-library names never count,
+    whatever a distribution declares. Not cached: installing a plug-in takes effect at once."""
+    names: set[str] = set()
+    for entry_point in entry_points(group=GROUP):
+        names.add(entry_point.module.partition(".")[0])
+        dist = getattr(entry_point, "dist", None)
+        if dist is not None:
+            names |= _top_level_names(dist)
+    return frozenset(name for name in names if name and name not in sys.stdlib_module_names)

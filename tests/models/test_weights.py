@@ -38,7 +38,7 @@ def card_for(path, sha256=None, **weights) -> ModelCard:
 def test_state_dict_loads_and_verifies(tmp_path):
     path = tmp_path / "tiny.pth"
     torch.save({"params": {f"module.{k}": v for k, v in Tiny().state_dict().items()}}, path)
-    model = load_model(card_for(path, key="params", strip_prefix="module."))
+    model = load_model(card_for(path, key="params", strip_prefix="module."), weights=path)  # --weights: the user's path
     assert model.weights_sha256 == file_sha256(path)
     assert model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 8, 8)
 
@@ -54,7 +54,7 @@ def test_wrong_sha256_and_missing_file(tmp_path):
     path = tmp_path / "tiny.pth"
     torch.save(Tiny().state_dict(), path)
     with pytest.raises(CemBenchError, match="sha256"):
-        resolve_weights(card_for(path, sha256="0" * 64))
+        resolve_weights(card_for(path, sha256="0" * 64), explicit=path)
     with pytest.raises(CemBenchError, match="weights file not found"):
         resolve_weights(card_for(path), explicit=tmp_path / "nope.pth")
     missing = card_for(path).model_copy(update={"weights": card_for(path).weights.model_copy(update={"file": "nope/x.pth"})})
@@ -79,18 +79,19 @@ def test_safetensors_are_read(tmp_path):
 
 
 def write_card_with_weights(folder, state) -> tuple:
-    """A card file in ``folder/cards`` naming ``../weights/tiny.pt`` relative to itself (the zoo layout)."""
+    """A card file in ``folder/cards`` naming ``weights/tiny.pt`` relative to itself (a user's card may not climb
+    out of its folder with ``../``; only the built-in zoo cards do, inside the model_registry package)."""
     import yaml
 
     from cem_bench.models.card import read_card
 
-    weights = folder / "weights" / "tiny.pt"
+    weights = folder / "cards" / "weights" / "tiny.pt"
     weights.parent.mkdir(parents=True)
     torch.save(state, weights)
     path = folder / "cards" / "tiny.yaml"
-    path.parent.mkdir()
+    path.parent.mkdir(exist_ok=True)
     data = card_for(weights).model_dump(mode="json", exclude_none=True)
-    data["weights"]["file"] = "../weights/tiny.pt"
+    data["weights"]["file"] = "weights/tiny.pt"
     path.write_text(yaml.safe_dump(data))
     return read_card(path), weights
 

@@ -50,8 +50,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     from cem_bench.models import card_source, get_card, registered_cards
+    from cem_bench.models.builders import builder_for
 
     card = get_card(args.name)
+    builder_for(card.architecture)  # a card naming code other than a model builder is refused, nothing called
     print(yaml.safe_dump(card.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip())
     print(f"# weights: {weights_status(card)}")
     if registered_cards().get(card.name) == card:
