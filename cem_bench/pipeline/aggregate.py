@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cem_bench.analysis.bootstrap import bootstrap_ci
+from cem_bench.analysis.bootstrap import aggregate_units
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
@@ -23,11 +23,6 @@ from cem_bench.core.version import __version__
 from cem_bench.records.io import SCHEMA_VERSION, git_revision, read_result, result_files
 
 SUMMARY_FILE = "summary.json"
-
-
-def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
-    """``{metric: {mean, low, high, n}}`` over unit records (each with a ``metrics`` mapping)."""
-    return {name: bootstrap_ci([unit["metrics"].get(name) for unit in units], resamples, seed, level) for name in METRICS}
 
 
 def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task: bool) -> dict[str, Any]:
