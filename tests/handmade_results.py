@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.metrics import effect_range as effect_range_of
+from cem_bench.core.metrics import map_metrics
+from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.models import ModelCard, get_card, registered_cards
 from cem_bench.pipeline.aggregate import METRICS, assemble
 from cem_bench.pipeline.suites import load_suite
-from cem_bench.records.io import write_result
+from cem_bench.records.io import ce_array, write_result
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny_suite.yaml"
 SHA = "0" * 64
@@ -37,10 +41,30 @@ def make_unit(model: str, task: str, image: str, **metrics: Any) -> dict[str, An
     }
 
 
-def make_result(model: str, task: str, gains: list[float], multi_task: bool = False, **metrics: Any) -> dict[str, Any]:
-    """An assembled (model, task) result of the tiny suite with one unit per gain value."""
-    units = [make_unit(model, task, f"img{i}", psnr_gain=gain, **metrics) for i, gain in enumerate(gains)]
+INPUT_PSNR = 20.0
+
+
+def make_result(model: str, task: str, gains: list[float], multi_task: bool = False, effect_range: float = 0.0,
+                **metrics: Any) -> dict[str, Any]:
+    """An assembled (model, task) result of the tiny suite with one unit per gain value, consistent with
+    itself like a scored one (reports refuse any other): ROI PSNR = input PSNR + gain, the map's one
+    non-ROI block with an effect is ``effect_range``, and every map metric follows from the map."""
+    units = []
+    for i, gain in enumerate(gains):
+        unit = make_unit(model, task, f"img{i}", psnr_input=INPUT_PSNR, psnr_roi=INPUT_PSNR + gain, psnr_gain=gain,
+                         **metrics)
+        unit["ce"] = [[None, effect_range], [0.0, 0.0]]
+        units.append(derive_map_metrics(unit))
     return assemble(load_suite(TINY), units, get_card(model), multi_task=multi_task)
+
+
+def derive_map_metrics(unit: dict[str, Any]) -> dict[str, Any]:
+    """``unit`` with its map metrics and effect range recomputed from its ``ce`` map, as the runner does."""
+    ce, grid, (width, height) = ce_array(unit["ce"]), unit["grid"], unit["image"]["size"]
+    derived = map_metrics(ce, ROI(**unit["roi"]), BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"]))
+    unit["metrics"] |= {name: stored_metric(value) for name, value in derived.items()}
+    unit["effect_range"] = effect_range_of(ce)
+    return unit
 
 
 def write_results(root: Path, results: list[dict[str, Any]]) -> None:

@@ -8,10 +8,11 @@ percentiles of the resampled means (numpy's default linear interpolation).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from cem_bench.core.metrics.catalog import STORED_DIGITS
+from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS
 
 
 def bootstrap_ci(values: Sequence[float | None], resamples: int = 2000, seed: int = 0,
@@ -35,3 +36,12 @@ def bootstrap_ci(values: Sequence[float | None], resamples: int = 2000, seed: in
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return {"mean": round(float(finite.mean()), STORED_DIGITS), "low": round(float(low), STORED_DIGITS),
             "high": round(float(high), STORED_DIGITS), "n": n}
+
+
+def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
+    """``{metric: {mean, low, high, n}}`` over unit records (each with a ``metrics`` mapping).
+
+    The one rule for a result's aggregates: ``pipeline.aggregate.assemble`` writes them with it and
+    ``analysis.consistency`` re-derives them with it.
+    """
+    return {name: bootstrap_ci([unit["metrics"].get(name) for unit in units], resamples, seed, level) for name in METRICS}

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cem_bench.analysis.bootstrap import bootstrap_ci
+from cem_bench.analysis.bootstrap import aggregate_units
+from cem_bench.analysis.consistency import require_consistent
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
@@ -23,11 +24,6 @@ from cem_bench.core.version import __version__
 from cem_bench.records.io import SCHEMA_VERSION, git_revision, read_result, result_files
 
 SUMMARY_FILE = "summary.json"
-
-
-def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
-    """``{metric: {mean, low, high, n}}`` over unit records (each with a ``metrics`` mapping)."""
-    return {name: bootstrap_ci([unit["metrics"].get(name) for unit in units], resamples, seed, level) for name in METRICS}
 
 
 def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task: bool) -> dict[str, Any]:
@@ -65,7 +61,11 @@ def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task:
 
 
 def build_summary(results_dir: str | Path) -> dict[str, Any]:
-    """``{suite: {task label: {model: {metric: mean}}}}`` of every suite under ``results_dir``, sorted."""
+    """``{suite: {task label: {model: {metric: mean}}}}`` of every suite under ``results_dir``, sorted.
+
+    A file that contradicts itself (:mod:`cem_bench.analysis.consistency`) is refused: the summary would
+    repeat numbers that its own maps and units do not give.
+    """
     root = Path(results_dir)
     summary: dict[str, Any] = {}
     suites = sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")) \
@@ -73,6 +73,7 @@ def build_summary(results_dir: str | Path) -> dict[str, Any]:
     for suite in suites:
         for path in result_files(root, suite):
             record = read_result(path, schema="suite_result")
+            require_consistent(record, str(path))
             means = {name: (None if (mean := record["aggregates"].get(name, {}).get("mean")) is None
                             else round(mean, SUMMARY_DIGITS)) for name in METRICS}
             summary.setdefault(suite, {}).setdefault(path.parent.name, {})[record["model"]["name"]] = means

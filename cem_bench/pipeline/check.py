@@ -1,5 +1,8 @@
-"""Is what is committed what the code produces? CI's regeneration and staleness checks.
+"""Is what is committed what the code produces? CI's consistency, staleness and regeneration checks.
 
+* ``inconsistent_results`` — every derived number of every committed result file (unit metrics from its
+  maps, PSNR gain, aggregates from its units) must be what the code derives from that file alone
+  (:mod:`cem_bench.analysis.consistency`); no rescoring, so plain ``cem-bench check`` runs it;
 * ``compare_trees`` — every committed result file has a regenerated twin that agrees with it under
   the rules of :mod:`cem_bench.pipeline.reproduction` (what may differ between CPU types, what may not);
 * ``stale_files`` — the committed reports must be exactly what ``cem-bench leaderboard`` / ``report``
@@ -12,9 +15,26 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from cem_bench.analysis.consistency import derivation_problems
+from cem_bench.core.errors import CemBenchError
 from cem_bench.pipeline.reproduction import compare_result
+from cem_bench.records.io import read_result, result_files
 
 MAX_LISTED = 10
+
+
+def inconsistent_results(results_dir: str | Path, suite: str) -> tuple[list[str], int]:
+    """``file: field: committed X, derived Y`` for every derived number of the suite's result files that
+    does not follow from the file's own maps and units, and how many files were read."""
+    problems, paths = [], result_files(results_dir, suite)
+    for path in paths:
+        try:
+            record = read_result(path, schema="suite_result")
+        except CemBenchError as error:  # unreadable, or not a suite result (a schema violation)
+            problems.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+            continue
+        problems += [f"{path}: {problem}" for problem in derivation_problems(record)]
+    return problems, len(paths)
 
 
 def compare_trees(committed: Path, regenerated: Path, pattern: str = "*/*.json",

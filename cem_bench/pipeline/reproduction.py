@@ -13,9 +13,11 @@ compared across machines at all. The rules:
   of zero against an exact 0 (zeroed under ``tol``), or fine samples on one side only, where the coarse
   side is 0 by construction. Flips are allowed for at most :data:`MAX_FLIP_FRACTION` of a unit's
   blocks, and counted; sample totals and forwards must differ by exactly what the flips explain;
-* **derived** numbers (counts, sums, effect range, radius, DI, negative fraction, bootstrap
+* **derived** numbers (counts, sums, effect range, radius, DI, negative fraction, PSNR gain, bootstrap
   aggregates) must be exactly what the current code derives from the committed map and units: a
-  change to a metric is caught without depending on the CPU.
+  change to a metric is caught without depending on the CPU. Those rules live in
+  :mod:`cem_bench.analysis.consistency`: :func:`compare_result` applies them to the committed side, plain
+  ``cem-bench check`` to every committed file alone, the leaderboard those of the aggregates.
 """
 
 from __future__ import annotations
@@ -25,11 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from cem_bench.core.geometry import ROI, BlockGrid
-from cem_bench.core.metrics import effect_range, map_metrics
-from cem_bench.core.metrics.catalog import MEASURED_METRICS, stored_metric
-from cem_bench.pipeline.aggregate import aggregate_units
-from cem_bench.records.io import ce_array
+from cem_bench.analysis.consistency import derivation_problems, near
+from cem_bench.core.metrics.catalog import MEASURED_METRICS
 
 VOLATILE = frozenset({"seconds", "timings", "environment", "created"})
 ABS_TOL = 1e-3  # anything else (task settings, card numbers): only float formatting may differ
@@ -38,7 +37,6 @@ MEASURED_TOL = 5e-3  # dB
 MAX_FLIP_FRACTION = 0.05
 MAP_FIELDS = ("ce", "n_samples", "stderr")
 SAMPLE_FIELDS = ("forwards", "fine_blocks")
-ROUNDING_TOL = 2e-6  # the stored map is rounded to 6 decimals; its effect range may move by 2 units
 
 
 def _close(expected: float, actual: float) -> bool:
@@ -79,10 +77,8 @@ def compare_records(expected: Any, actual: Any, where: str = "") -> list[str]:
     return [] if expected == actual else [f"{where}: {expected!r} != {actual!r}"]
 
 
-def _near(a: float | None, b: float | None, tol: float = MEASURED_TOL) -> bool:
-    if a is None or b is None:
-        return a is b
-    return abs(a - b) <= tol
+def _near(a: float | None, b: float | None) -> bool:
+    return near(a, b, MEASURED_TOL)
 
 
 def compare_maps(committed: dict[str, Any], regenerated: dict[str, Any], where: str) -> tuple[list[str], int]:
@@ -148,29 +144,6 @@ def compare_units(committed: dict[str, Any], regenerated: dict[str, Any], where:
     return problems + found, flips
 
 
-def derivation_problems(record: dict[str, Any], where: str = "") -> list[str]:
-    """Derived numbers of a result that differ from what the current code derives from its maps and units."""
-    problems = []
-    prefix = f"{where}." if where else ""
-    for index, unit in enumerate(record["units"]):
-        at = f"{prefix}units[{index}]"
-        ce, grid, (width, height) = ce_array(unit["ce"]), unit["grid"], unit["image"]["size"]
-        block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
-        derived = map_metrics(ce, ROI(**unit["roi"]), block_grid)
-        for name, value in derived.items():
-            value = stored_metric(value)
-            if not _near(unit["metrics"].get(name), value, ROUNDING_TOL):
-                problems.append(f"{at}.metrics.{name}: committed {unit['metrics'].get(name)}, derived {value}")
-        stored, again = unit["effect_range"], effect_range(ce)
-        if (stored["argmax"], stored["argmin"]) != (again["argmax"], again["argmin"]) \
-                or not all(_near(stored[k], again[k], ROUNDING_TOL) for k in ("range", "max", "min")):
-            problems.append(f"{at}.effect_range: committed {stored}, derived {again}")
-    boot = record["bootstrap"]
-    derived_aggregates = aggregate_units(record["units"], boot["resamples"], boot["seed"], boot["level"])
-    problems += [f"{prefix}aggregates.{p}" for p in compare_records(record["aggregates"], derived_aggregates)]
-    return problems
-
-
 def compare_result(committed: dict[str, Any], regenerated: dict[str, Any]) -> tuple[list[str], int]:
     """Problems and threshold flips between a committed (model, task) result and its regeneration."""
     if not isinstance(committed.get("units"), list) or not isinstance(regenerated.get("units"), list):
@@ -186,3 +159,4 @@ def compare_result(committed: dict[str, Any], regenerated: dict[str, Any]) -> tu
         problems += found
         flips += flipped
     return problems + derivation_problems(committed), flips
+

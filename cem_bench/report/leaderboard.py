@@ -2,7 +2,9 @@
 
 One table per task label (``sr-x2``, ``sr-x4``, ``dn-s50``, ``dr``) plus a ``multi-task`` table
 listing every model trained for several tasks on each of them. Rows are sorted by ROI PSNR gain
-(higher first); every aggregate is printed as ``mean [low, high]``, the suite's bootstrap CI.
+(higher first); every aggregate is printed as ``mean [low, high]``, the suite's bootstrap CI. A file
+that contradicts itself (aggregates that do not follow from its units, unit metrics that do not follow
+from its maps) is refused: :mod:`cem_bench.analysis.consistency`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from cem_bench.analysis.agreement import compare
+from cem_bench.analysis.consistency import require_consistent
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.metrics.catalog import LEADERBOARD_COLUMNS
 from cem_bench.core.version import __version__
@@ -31,6 +34,7 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
     rows = []
     for path in result_files(results_dir, _suite_name(suite)):
         record = read_result(path, schema="suite_result")
+        require_consistent(record, str(path))
         row = {"task": path.parent.name, "model": record["model"]["name"], "params": record["model"]["params"],
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
                "units": len(record["units"]), "created": record["environment"]["created"]}

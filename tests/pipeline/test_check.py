@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from cem_bench.cli import main
-from cem_bench.pipeline.check import compare_trees, stale_files
+from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files
 from cem_bench.pipeline.reproduction import compare_records
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
@@ -80,18 +80,42 @@ def test_a_stale_report_fails(committed, capsys):
         report.write_text(original)
 
 
-def test_a_changed_number_fails_the_regeneration(committed, capsys):
+def test_a_changed_effect_fails_the_plain_check_one_line_per_number(committed, capsys):
     path = committed / "results" / "tiny" / "dn-s50" / "box-blur-3.json"
     original = path.read_text()
     record = json.loads(original)
     row = record["units"][0]["ce"][0]
-    row[0] = (row[0] or 0.0) + 0.5  # a map value: not in the summary or the reports, only the regeneration sees it
+    row[1] = (row[1] or 0.0) + 0.5  # a map value: its metrics (and only they) no longer follow from it
     path.write_text(json.dumps(record))
     try:
-        assert check(committed, "--regenerate") == 2
-        assert "units[0].ce[0][0]" in capsys.readouterr().err
+        assert check(committed) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[0].startswith(f"{path}: units[0].metrics.")
+        assert all(line.startswith(f"{path}: units[0].") for line in err[:-1])
+        assert err[-1].startswith(f"cem-bench: error: {len(err) - 1} number(s) in the committed tiny results")
     finally:
         path.write_text(original)
+
+
+def test_a_changed_measurement_fails_the_regeneration(committed, capsys):
+    path = committed / "results" / "tiny" / "dn-s50" / "box-blur-3.json"
+    original = path.read_text()
+    record = json.loads(original)
+    unit = record["units"][0]
+    i, j = next((i, j) for i, row in enumerate(unit["ce"]) for j, v in enumerate(row) if v not in (None, 0.0))
+    unit["n_samples"][i][j] += 5  # no metric is derived from it: only a rescoring can tell
+    path.write_text(json.dumps(record))
+    try:
+        assert check(committed) == 0
+        assert check(committed, "--regenerate") == 2
+        assert f"units[0].n_samples[{i}][{j}]: " in capsys.readouterr().err
+    finally:
+        path.write_text(original)
+
+
+def test_the_committed_quick_results_follow_from_themselves():
+    problems, files = inconsistent_results(Path(__file__).resolve().parents[2] / "results", "quick")
+    assert problems == [] and files > 0
 
 
 def test_models_that_could_not_be_rescored_are_not_expected(tmp_path):

@@ -1,5 +1,7 @@
 """Leaderboard Markdown and ranks, rendered from hand-made result files (no scoring)."""
 
+import json
+
 import pytest
 from handmade_results import PROTOCOL, make_result, write_results
 
@@ -69,3 +71,17 @@ def test_leaderboard_command_writes_the_file(results, tmp_path, capsys):
     assert out.read_text() == render(results, "tiny")
     assert main(["leaderboard", "--suite", "nothing", "--results", str(results), "--out", str(out)]) == 2
     assert "cem-bench: error: no results for suite nothing" in capsys.readouterr().err
+
+
+def test_a_file_that_contradicts_itself_is_refused_and_nothing_is_written(results, tmp_path, capsys):
+    path = results / "tiny" / "dn-s50" / "box-blur-3.json"
+    record = json.loads(path.read_text())
+    record["aggregates"]["psnr_gain"]["mean"] = 42.0  # was printed as "42.00 [1.00, 3.00]"
+    path.write_text(json.dumps(record))
+    out = tmp_path / "reports" / "board.md"
+    assert main(["leaderboard", "--suite", "tiny", "--results", str(results), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cem-bench: error: {path}: refused") and "aggregates.psnr_gain.mean: committed 42.0" in err
+    assert err.count("\n") == 1 and not out.exists()
+    with pytest.raises(CemBenchError, match="refused"):
+        rank(results, "tiny", "dn-s50", "box-blur-5")

@@ -1,9 +1,11 @@
-"""`cem-bench check`: fail when committed results, summary, params or reports are stale (CI runs it)."""
+"""`cem-bench check`: fail when committed results contradict themselves, or summary, params or reports are
+stale (CI runs it); ``--regenerate`` also rescores the suite and compares."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
-    from cem_bench.pipeline.check import compare_trees, stale_files, summarise
+    from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
@@ -33,6 +35,13 @@ def run(args: argparse.Namespace) -> int:
     results, reports = Path(args.results), Path(args.reports)
     params = read_params(args.params)
     suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
+    # First: reports rendered from a self-contradicting file would only repeat (or refuse) its numbers.
+    inconsistent, files = inconsistent_results(results, suite.name)
+    if inconsistent:
+        print("\n".join(inconsistent), file=sys.stderr)
+        raise CemBenchError(f"{len(inconsistent)} number(s) in the committed {suite.name} results do not follow from "
+                            "their own maps and units (listed above)")
+    print(f"{files} result file(s): every derived number follows from the file's maps and units")
     problems = []
     if dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")

@@ -1,0 +1,146 @@
+"""Does a suite result follow from itself? Its derived numbers, re-derived from its own maps and units.
+
+A result file holds *measured* numbers (each block's CE and standard error, a unit's ROI and input PSNR,
+LAM's DI: only a rescoring can check those, ``cem-bench check --regenerate``) and numbers *derived* from
+them by the current code:
+
+* a unit's counts, sums, effect range, negative fraction, causal radius and DI follow from its CE map
+  (:func:`cem_bench.core.metrics.map_metrics`), its ``effect_range`` record from the same map;
+* its PSNR gain is its ROI PSNR minus its input PSNR;
+* the file's aggregates follow from its units by its own seeded bootstrap
+  (:func:`cem_bench.analysis.bootstrap.aggregate_units`): mean, interval and ``n`` of every metric.
+
+These must be exactly what the code derives; only the rounding of stored numbers to 6 decimals may
+differ (:data:`ROUNDING_TOL`). So an edited CE, metric, mean, CI bound or count, or a dropped unit, is
+caught without rescoring. Not caught: measured numbers edited and everything derived from them edited to
+match; that needs the rescoring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cem_bench.analysis.bootstrap import aggregate_units
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.metrics import effect_range, map_metrics
+from cem_bench.core.metrics.catalog import METRICS, stored_metric
+from cem_bench.records.io import ce_array
+
+ROUNDING_TOL = 2e-6  # stored numbers have 6 decimals; a difference of two of them may move by 2 units
+UNDEFINED = {"mean": None, "low": None, "high": None, "n": 0}
+# A hostile file could ask for a bootstrap of any size: re-deriving it draws resamples x units indices
+# (int64). The suites draw ~1e4-1e5; refuse far beyond that instead of exhausting memory.
+MAX_BOOTSTRAP_DRAWS = 20_000_000
+
+
+def near(a: float | None, b: float | None, tol: float) -> bool:
+    """Both undefined (None), or both numbers within ``tol``.
+
+    >>> near(1.0, 1.0 + 1e-6, ROUNDING_TOL), near(None, 0.0, ROUNDING_TOL), near(None, None, 0.0)
+    (True, False, True)
+    """
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= tol
+
+
+def _map_problems(unit: dict[str, Any], at: str) -> list[str]:
+    """Metrics and effect range of one unit that differ from what its CE map gives."""
+    grid, (width, height) = unit["grid"], unit["image"]["size"]
+    try:
+        block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
+        shape = (block_grid.rows, block_grid.cols)
+        if (grid["rows"], grid["cols"]) != shape or any(len(row) != shape[1] for row in unit["ce"]) \
+                or len(unit["ce"]) != shape[0]:
+            return [f"{at}.ce: shape {list(np.shape(unit['ce']))} does not fit the grid {list(shape)} of its image"]
+        ce = ce_array(unit["ce"])
+        derived = map_metrics(ce, ROI(**unit["roi"]), block_grid)
+        again = effect_range(ce)
+    except (CemBenchError, TypeError, ValueError, ZeroDivisionError) as error:  # a malformed grid or ROI
+        return [f"{at}: its map cannot be re-derived ({error})"]
+    problems = []
+    for name, value in derived.items():
+        value = stored_metric(value)
+        if not near(unit["metrics"].get(name), value, ROUNDING_TOL):
+            problems.append(f"{at}.metrics.{name}: committed {unit['metrics'].get(name)}, derived {value}")
+    stored = unit["effect_range"]
+    if not (all(_number_near(stored.get(k), again[k]) for k in ("range", "max", "min"))
+            and _points_at(ce, stored.get("argmax"), again["max"]) and _points_at(ce, stored.get("argmin"), again["min"])):
+        problems.append(f"{at}.effect_range: committed {stored}, derived {again}")
+    return problems
+
+
+def _number_near(stored: Any, derived: float) -> bool:
+    return isinstance(stored, (int, float)) and not isinstance(stored, bool) and near(stored, derived, ROUNDING_TOL)
+
+
+def _points_at(ce: np.ndarray, index: Any, extreme: float) -> bool:
+    """``index`` is ``[row, col]`` of a block holding ``extreme`` (None: the map has no block outside the ROI).
+
+    Any such block passes: the stored map is rounded, so blocks that differed in the 7th decimal may tie.
+    """
+    if index is None:
+        return bool(np.isnan(ce).all())
+    if not (isinstance(index, list) and len(index) == 2 and all(type(i) is int and i >= 0 for i in index)):
+        return False
+    row, col = index
+    return row < ce.shape[0] and col < ce.shape[1] and _number_near(float(ce[row, col]), extreme)
+
+
+def _gain_problem(metrics: dict[str, Any], at: str) -> list[str]:
+    """The PSNR gain must be the ROI PSNR minus the input PSNR (each rounded to 6 decimals)."""
+    roi, baseline, gain = metrics.get("psnr_roi"), metrics.get("psnr_input"), metrics.get("psnr_gain")
+    expected = None if roi is None or baseline is None else stored_metric(roi - baseline)
+    if near(gain, expected, ROUNDING_TOL):
+        return []
+    return [f"{at}.metrics.psnr_gain: committed {gain}, but psnr_roi {roi} - psnr_input {baseline} = {expected}"]
+
+
+def unit_problems(unit: dict[str, Any], at: str) -> list[str]:
+    """Derived numbers of one unit record that differ from what its map and PSNRs give."""
+    return _map_problems(unit, at) + _gain_problem(unit["metrics"], at)
+
+
+def aggregate_problems(record: dict[str, Any], where: str = "") -> list[str]:
+    """Aggregates of a result that differ from its units' bootstrap (a metric absent from old files may
+    stay absent only where no unit defines it)."""
+    prefix = f"{where}." if where else ""
+    boot, units = record["bootstrap"], record["units"]
+    if boot["resamples"] * len(units) > MAX_BOOTSTRAP_DRAWS:
+        return [f"{prefix}bootstrap.resamples: {boot['resamples']} resamples of {len(units)} units are beyond "
+                f"{MAX_BOOTSTRAP_DRAWS:,} draws; its aggregates were not re-derived"]
+    derived = aggregate_units(units, boot["resamples"], boot["seed"], boot["level"])
+    stored = record["aggregates"]
+    problems = [f"{prefix}aggregates.{name}: not a metric" for name in sorted(set(stored) - set(METRICS))]
+    for name in METRICS:
+        if name not in stored:
+            if derived[name] != UNDEFINED:
+                problems.append(f"{prefix}aggregates.{name}: absent, derived {derived[name]}")
+            continue
+        for key in ("mean", "low", "high", "n"):
+            tol = 0 if key == "n" else ROUNDING_TOL
+            if not near(stored[name][key], derived[name][key], tol):
+                problems.append(f"{prefix}aggregates.{name}.{key}: committed {stored[name][key]}, "
+                                f"derived {derived[name][key]}")
+    return problems
+
+
+def derivation_problems(record: dict[str, Any], where: str = "") -> list[str]:
+    """Every derived number of a (schema-valid) suite result that does not follow from its maps and units,
+    one ``path: committed X, derived Y`` line each (``where`` prefixes the paths)."""
+    prefix = f"{where}." if where else ""
+    problems = [p for index, unit in enumerate(record["units"]) for p in unit_problems(unit, f"{prefix}units[{index}]")]
+    return problems + aggregate_problems(record, where)
+
+
+def require_consistent(record: dict[str, Any], source: str) -> None:
+    """Raise a one-line :class:`CemBenchError` when ``record`` (read from ``source``) contradicts itself:
+    a leaderboard or summary must not print numbers that its own file's maps and units do not give."""
+    problems = derivation_problems(record)
+    if problems:
+        more = f" (and {len(problems) - 1} more: `cem-bench check` lists them)" if len(problems) > 1 else ""
+        raise CemBenchError(f"{source}: refused, its numbers do not follow from its own maps and units: "
+                            f"{problems[0]}{more}")
