@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
-from cem_bench.cem.estimator import CEMEstimator, CEMResult
+from cem_bench.cem.estimator import CEMEstimator, CEMResult, CEMRun
 from cem_bench.cem.fast import FastModel, measure_deviation
 from cem_bench.cem.protocol import Protocol
+from cem_bench.cem.sharing import SHARINGS
 from cem_bench.core.banks import load_bank
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import ParameterError
@@ -22,42 +24,69 @@ from cem_bench.core.images import as_rgb, source_name, to_tensor
 from cem_bench.core.tasks import Degraded, Task, get_task
 from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.models import load_model
-from cem_bench.records.cem import build_record
+from cem_bench.records.cem import build_multi_record, build_record
 from cem_bench.records.io import write_result
 from cem_bench.report.heatmap import BOUNDS, render_cem
 
 
 @dataclass
 class ScoredRun:
-    """A finished run: the estimator's map plus everything needed to record and draw it."""
+    """A finished run: the estimator's map(s) plus everything needed to record and draw them."""
 
-    result: CEMResult
+    run: CEMRun
     degraded: Degraded
     task: Task
     record: dict[str, Any]
 
-    def heatmap_png(self) -> bytes:
-        lq = self.degraded.lq
+    @property
+    def maps(self) -> list[CEMResult]:
+        return self.run.maps
+
+    @property
+    def result(self) -> CEMResult:
+        """The map of a single-ROI run (several ROIs: :attr:`maps`)."""
+        if len(self.run.maps) != 1:
+            raise ValueError(f"this run has {len(self.run.maps)} ROIs: use .maps")
+        return self.run.maps[0]
+
+    def heatmap_png(self, index: int = 0) -> bytes:
+        lq, result = self.degraded.lq, self.run.maps[index]
         if self.task.scale > 1:
             lq = bicubic_resize(lq, lq.shape[1] * self.task.scale, lq.shape[0] * self.task.scale)
-        roi = self.result.roi
-        title = f"{self.record['model']['name']} · {self.task.label} · ROI PSNR {self.result.psnr_roi:.2f} dB"
-        return render_cem(ce=self.result.ce, block=self.result.grid.block, background=lq,
+        roi = result.roi
+        title = f"{self.record['model']['name']} · {self.task.label} · ROI PSNR {result.psnr_roi:.2f} dB"
+        return render_cem(ce=result.ce, block=result.grid.block, background=lq,
                           roi=(roi.x, roi.y, roi.size), bound=BOUNDS[self.task.name], title=title)
 
+    def heatmap_names(self) -> list[str]:
+        """``cem.png`` for one ROI; ``cem-X-Y-SIZE.png`` per ROI for several."""
+        if len(self.run.maps) == 1:
+            return ["cem.png"]
+        return [f"cem-{m.roi.x}-{m.roi.y}-{m.roi.size}.png" for m in self.run.maps]
+
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``result.json`` and ``cem.png`` into ``out_dir``; each file appears whole or not at all."""
+        """Write ``result.json`` and the heatmap(s) into ``out_dir``; each file appears whole or not at all."""
         out = Path(out_dir)
-        png = self.heatmap_png()
-        atomic_write_bytes(out / "cem.png", png)
-        return write_result(self.record, out / "result.json")
+        for index, name in enumerate(self.heatmap_names()):
+            atomic_write_bytes(out / name, self.heatmap_png(index))
+        return write_result(self.record, out / "result.json", "result" if len(self.run.maps) == 1 else "multi_result")
+
+
+def _rois(roi: ROI | str | Sequence[ROI | str]) -> list[ROI]:
+    items = [roi] if isinstance(roi, (ROI, str)) else list(roi)
+    if not items:
+        raise ParameterError("roi", "needs at least one ROI")
+    rois = [ROI.parse(item) if isinstance(item, str) else item for item in items]
+    if len(set(rois)) != len(rois):
+        raise ParameterError("roi", "lists the same ROI twice")
+    return rois
 
 
 def score(
     model: Any,
     task: Task | str,
     image: str | Path | np.ndarray,
-    roi: ROI | str,
+    roi: ROI | str | Sequence[ROI | str],
     lq: str | Path | np.ndarray | None = None,
     protocol: Protocol = Protocol(),
     device: str = "auto",
@@ -66,24 +95,30 @@ def score(
     progress: bool = True,
     acceleration: Acceleration = Acceleration(),
     checkpoint: str | Path | None = None,
+    sharing: str = "auto",
 ) -> ScoredRun:
-    """Score one model on one image and ROI.
+    """Score one model on one image and one or several ROIs.
 
     ``image`` (the ground truth) and ``lq`` (an optional own degraded input) are files, ``skimage:NAME``
     or uint8 ``[H, W, 3]`` arrays. ``model`` is a registered name, a card path, or an already loaded model (any callable module
     mapping RGB ``[B, 3, h, w]`` in ``[0, 1]`` to ``[B, 3, H, W]``). All inputs are validated
     before any forward pass, so bad input fails fast with :class:`CemBenchError`. ``acceleration``
     selects the exact accelerations (they never change the map); ``checkpoint`` is a file where
-    finished samples are kept so that an interrupted run resumes where it stopped.
+    finished samples are kept so that an interrupted run resumes where it stopped. With several ROIs
+    (a list), interventions are shared between them where that is cheaper (``sharing``: ``auto``,
+    ``shared`` or ``separate``; docs/protocol.md) and each ROI's map is the one a single-ROI run gives.
     """
     torch_device = resolve_device(device)
     task = get_task(task) if isinstance(task, str) else task
-    roi = ROI.parse(roi) if isinstance(roi, str) else roi
+    if sharing not in SHARINGS:
+        raise ParameterError("sharing", f"must be one of {', '.join(SHARINGS)}, got {sharing!r}")
+    rois = _rois(roi)
     if batch_size is not None and batch_size < 1:
         raise ParameterError("batch_size", "must be at least 1")
     gt = task.prepare_gt(as_rgb(image))
     degraded = task.pair(gt, as_rgb(lq)) if lq is not None else task.degrade(gt, protocol.seed)
-    roi.check_inside(*degraded.gt.shape[:2])
+    for item in rois:
+        item.check_inside(*degraded.gt.shape[:2])
     bank = load_bank(protocol.bank)
     if isinstance(model, (str, Path)):
         model = load_model(model, weights=weights, device=torch_device)
@@ -92,14 +127,22 @@ def score(
     model = model.to(torch_device).eval()
     deviation, loaded = None, model
     if protocol.fast:
+        if len(rois) > 1:
+            raise ParameterError("fast", "takes one ROI (its deviation is measured on that ROI)")
+        roi = rois[0]
         fast_model = FastModel(model, torch_device)
         gt_roi = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
         deviation = measure_deviation(model, fast_model, to_tensor(degraded.lq)[None].to(torch_device),
                                       gt_roi.permute(2, 0, 1).float().to(torch_device), roi)
         model = fast_model
     estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration, checkpoint)
-    result = estimator.run(degraded, roi)
-    record = build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device, batch_size)
+    run = estimator.run_many(degraded, rois, sharing)
+    if len(rois) == 1:
+        record = build_record(run.maps[0], protocol, bank.sha256, task, degraded, loaded, source_name(image),
+                              torch_device, batch_size)
+    else:
+        record = build_multi_record(run, protocol, bank.sha256, task, degraded, loaded, source_name(image),
+                                    torch_device, batch_size)
     if deviation is not None:
         record["fast_deviation"] = deviation
-    return ScoredRun(result=result, degraded=degraded, task=task, record=record)
+    return ScoredRun(run=run, degraded=degraded, task=task, record=record)

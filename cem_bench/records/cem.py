@@ -6,9 +6,10 @@ from typing import Any
 
 import torch
 
-from cem_bench.cem.estimator import CEMResult
+from cem_bench.cem.estimator import CEMResult, CEMRun
 from cem_bench.cem.protocol import Protocol
-from cem_bench.core.metrics import effect_counts, effect_range
+from cem_bench.core.metrics import effect_counts, effect_range, map_metrics
+from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.core.tasks import Degraded, Task
 from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
 from cem_bench.records.provenance import environment, image_identity, model_identity
@@ -40,4 +41,39 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "environment": environment(device, batch_size, resumed_samples=result.resumed_samples),
     }
     validate_result(record)
+    return record
+
+
+def build_multi_record(run: CEMRun, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
+                       model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+    """The record of several ROIs of one image (kind ``multi_result``): one entry of ``maps`` per ROI."""
+    grid = run.maps[0].grid
+    maps = [{
+        "roi": result.roi.as_dict(),
+        "psnr_roi": round(result.psnr_roi, 6),
+        "ce": map_to_json(result.ce),
+        "n_samples": result.n_samples.tolist(),
+        "stderr": map_to_json(result.stderr),
+        "counts": effect_counts(result.ce),
+        "effect_range": effect_range(result.ce),
+        "metrics": {name: stored_metric(value) for name, value in map_metrics(result.ce, result.roi, grid).items()},
+        "fine_blocks": result.fine_blocks,
+        "forwards": result.forwards,
+        "acceleration": result.acceleration,
+    } for result in run.maps]
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "protocol": protocol.describe(bank_sha256),
+        "task": {**task.describe(), "degradation": degraded.info},
+        "model": model_identity(model),
+        "image": image_identity(degraded, image_source),
+        "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block},
+        "maps": maps,
+        "groups": run.groups,
+        "forwards": run.forwards,
+        "seconds": round(run.seconds, 3),
+        "environment": environment(device, batch_size,
+                                   resumed_samples=sum(run.maps[group[0]].resumed_samples for group in run.groups)),
+    }
+    validate_result(record, "multi_result")
     return record

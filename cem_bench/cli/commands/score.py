@@ -1,10 +1,12 @@
-"""`cem-bench score`: one causal effect map -> DIR/result.json + DIR/cem.png."""
+"""`cem-bench score`: causal effect map(s) of one image -> DIR/result.json + DIR/cem.png (one ROI) or
+DIR/cem-X-Y-SIZE.png per ROI (several ``--roi``)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from cem_bench.cem.sharing import SHARINGS
 from cem_bench.cli.options import (
     acceleration_from,
     add_acceleration_options,
@@ -28,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sigma", type=float, default=None, help="dn: noise level on the 0-255 scale (default 50)")
     parser.add_argument("--image", required=True, help="ground-truth image (file or skimage:NAME)")
     parser.add_argument("--lq", default=None, help="your own degraded input for --image (else synthesised)")
-    parser.add_argument("--roi", required=True, help="X,Y[,SIZE] in output pixels (SIZE default 32)")
+    parser.add_argument("--roi", required=True, action="append",
+                        help="X,Y[,SIZE] in output pixels (SIZE default 32); repeat for several ROIs of the image")
+    parser.add_argument("--sharing", choices=SHARINGS, default="auto",
+                        help="several ROIs: share intervention forwards (shared), run each ROI alone (separate), "
+                             "or the cheaper of the two (auto, default); the maps are the same")
     parser.add_argument("--out", required=True, help="output folder for result.json and cem.png")
     add_protocol_options(parser)
     add_runtime_options(parser)
@@ -37,23 +43,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def summary(record: dict) -> str:
-    counts, spread = record["counts"], record["effect_range"]
-    return (f"{record['model']['name']} on {record['task']['name']}: ROI PSNR {record['psnr_roi']:.2f} dB, "
-            f"blocks +{counts['positive']} / -{counts['negative']} / 0:{counts['zero']}, "
-            f"effect range {spread['range']:.3f} dB, {record['forwards']} forwards in {record['seconds']:.1f} s")
+    """One line per map, then (several ROIs) the shared cost."""
+    maps = record.get("maps", [record])
+    lines = []
+    for entry in maps:
+        counts, spread, roi = entry["counts"], entry["effect_range"], entry["roi"]
+        lines.append(f"{record['model']['name']} on {record['task']['name']}, ROI {roi['x']},{roi['y']},{roi['size']}: "
+                     f"ROI PSNR {entry['psnr_roi']:.2f} dB, blocks +{counts['positive']} / -{counts['negative']} / "
+                     f"0:{counts['zero']}, effect range {spread['range']:.3f} dB"
+                     + ("" if len(maps) > 1 else f", {record['forwards']} forwards in {record['seconds']:.1f} s"))
+    if len(maps) > 1:
+        alone = sum(entry["forwards"] for entry in maps)
+        lines.append(f"{len(maps)} ROIs: {record['forwards']} forwards in {record['seconds']:.1f} s "
+                     f"({alone} if each ROI ran alone)")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, scale=args.scale, sigma=args.sigma)
     checkpoint = Path(args.out) / CHECKPOINT
-    scored = score(model=args.model, task=task, image=args.image, roi=ROI.parse(args.roi), lq=args.lq,
+    scored = score(model=args.model, task=task, image=args.image, roi=[ROI.parse(text) for text in args.roi], lq=args.lq,
                    protocol=protocol_from(args), device=args.device, batch_size=args.batch_size,
                    weights=args.weights, progress=not args.quiet, acceleration=acceleration_from(args),
-                   checkpoint=checkpoint)
+                   checkpoint=checkpoint, sharing=args.sharing)
     path = scored.write(args.out)
     checkpoint.unlink(missing_ok=True)
-    if scored.result.resumed_samples:
-        print(f"resumed: {scored.result.resumed_samples} samples came from an interrupted run")
+    resumed = scored.record["environment"].get("resumed_samples", 0)
+    if resumed:
+        print(f"resumed: {resumed} samples came from an interrupted run")
     print(summary(scored.record))
-    print(f"wrote {path} and {path.parent / 'cem.png'}")
+    print(f"wrote {path} and {', '.join(str(path.parent / name) for name in scored.heatmap_names())}")
     return 0

@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from cem_bench.records.schema.base import BlockMap, Number, Sha256
 from cem_bench.records.schema.cem import CemResult
 from cem_bench.records.schema.lam import LamResult
+from cem_bench.records.schema.multi import MultiResult
 from cem_bench.records.schema.suite import CI, Metrics, SuiteProtocol, SuiteResult, SuiteTask, Unit
 
 KINDS: dict[str, Any] = {
@@ -37,6 +38,7 @@ KINDS: dict[str, Any] = {
     "suite_result#map": BlockMap,
     "suite_result#number_or_null": Number | None,
     "lam": LamResult,
+    "multi_result": MultiResult,
     "lam#sha256": Sha256,
 }
 

@@ -22,7 +22,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from cem_bench.records.schema import KINDS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-DOCUMENTS = ("result", "suite_result", "lam")
+DOCUMENTS = ("result", "multi_result", "suite_result", "lam")
 
 
 class _Generator(GenerateJsonSchema):

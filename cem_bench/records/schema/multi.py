@@ -1,0 +1,83 @@
+"""The result of several ROIs of one image scored together (``cem-bench score --roi A --roi B ...``).
+
+Each entry of ``maps`` holds what a single-ROI result holds for its ROI, plus its map metrics; its
+``forwards`` is what a single-ROI run of that ROI evaluates. The top-level ``forwards`` and ``seconds``
+are what the shared run actually cost, and ``groups`` says which ROIs shared forwards.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from cem_bench.records.schema.base import (
+    BlockMap,
+    Fraction,
+    NonNegativeInt,
+    NonNegativeNumber,
+    NonPositiveNumber,
+    Number,
+    OpenModel,
+    Percent,
+    PositiveInt,
+    SampleCounts,
+    SchemaVersion,
+    StrictRecord,
+)
+from cem_bench.records.schema.cem import (
+    Acceleration,
+    Counts,
+    EffectRange,
+    Environment,
+    Grid,
+    Image,
+    ModelIdentity,
+    Protocol,
+    Roi,
+    Task,
+)
+
+
+class MapMetrics(StrictRecord):
+    """The map's own numbers (PSNR-based ones live beside it); null = undefined (no effect at all)."""
+
+    positive: NonNegativeInt
+    negative: NonNegativeInt
+    zero: NonNegativeInt
+    positive_sum: NonNegativeNumber
+    negative_sum: NonPositiveNumber
+    effect_range: NonNegativeNumber
+    negative_fraction: Fraction | None
+    causal_radius: NonNegativeNumber | None
+    diffusion_index: Percent | None
+
+
+class RoiMap(OpenModel):
+    roi: Roi
+    psnr_roi: Number
+    ce: BlockMap
+    n_samples: SampleCounts
+    stderr: BlockMap
+    counts: Counts
+    effect_range: EffectRange
+    metrics: MapMetrics
+    fine_blocks: NonNegativeInt
+    forwards: PositiveInt
+    acceleration: Acceleration
+
+
+class MultiResult(OpenModel):
+    """cem-bench result of one (model, task, image) and several ROIs."""
+
+    model_config = ConfigDict(title="cem-bench result of one (model, task, image) and several ROIs")
+
+    schema_version: SchemaVersion
+    protocol: Protocol
+    task: Task
+    model: ModelIdentity
+    image: Image
+    grid: Grid
+    maps: list[RoiMap] = Field(min_length=2)
+    groups: list[list[NonNegativeInt]] = Field(min_length=1)
+    forwards: PositiveInt
+    seconds: NonNegativeNumber
+    environment: Environment
