@@ -11,7 +11,7 @@ import sys
 import warnings
 
 from cem_bench.cli.commands import COMMANDS
-from cem_bench.core.errors import CemBenchError, ParameterError
+from cem_bench.core.errors import CemBenchError, ParameterError, require_finite
 from cem_bench.core.version import __version__
 
 
@@ -33,10 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_floats(args: argparse.Namespace) -> None:
+    """Refuse NaN and infinity in every float option (``--tol``, ``--sigma``, ``--blur-sigma``, ...),
+    new ones included, before a command starts: ``float()`` accepts "nan" and "inf"."""
+    for name, value in vars(args).items():
+        if isinstance(value, float):
+            require_finite(name, value)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
     try:
+        check_floats(args)
         return int(args.func(args) or 0)
     except ParameterError as error:
         print(f"cem-bench: error: {flag(error.parameter)} {error.problem}", file=sys.stderr)
