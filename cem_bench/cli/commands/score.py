@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from cem_bench.cli.options import (
     acceleration_from,
@@ -12,6 +11,7 @@ from cem_bench.cli.options import (
     add_runtime_options,
     protocol_from,
 )
+from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import TASKS, get_task
 from cem_bench.pipeline.scoring import score
@@ -45,12 +45,13 @@ def summary(record: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, scale=args.scale, sigma=args.sigma)
-    checkpoint = Path(args.out) / CHECKPOINT
-    scored = score(model=args.model, task=task, image=args.image, roi=ROI.parse(args.roi), lq=args.lq,
-                   protocol=protocol_from(args), device=args.device, batch_size=args.batch_size,
-                   weights=args.weights, progress=not args.quiet, acceleration=acceleration_from(args),
-                   checkpoint=checkpoint)
-    path = scored.write(args.out)
+    protocol, acceleration, roi = protocol_from(args), acceleration_from(args), ROI.parse(args.roi)
+    with output_folder(args.out) as out:  # checked (and created) before any work; removed again if it fails
+        checkpoint = out / CHECKPOINT
+        scored = score(model=args.model, task=task, image=args.image, roi=roi, lq=args.lq, protocol=protocol,
+                       device=args.device, batch_size=args.batch_size, weights=args.weights, progress=not args.quiet,
+                       acceleration=acceleration, checkpoint=checkpoint)
+        path = scored.write(out)
     checkpoint.unlink(missing_ok=True)
     if scored.result.resumed_samples:
         print(f"resumed: {scored.result.resumed_samples} samples came from an interrupted run")
