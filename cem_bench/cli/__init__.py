@@ -41,12 +41,21 @@ def check_floats(args: argparse.Namespace) -> None:
             require_finite(name, value)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _run(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)  # imports every command module (and torch) here, inside main
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
+    check_floats(args)
+    return int(args.func(args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``cem-bench``; library errors are one line and exit 2, Ctrl-C is one line and exit 130.
+
+    Ctrl-C is caught around everything, parser building and the command modules' imports included,
+    so an early interrupt is not a long traceback from torch's import machinery.
+    """
     try:
-        check_floats(args)
-        return int(args.func(args) or 0)
+        return _run(argv)
     except ParameterError as error:
         print(f"cem-bench: error: {flag(error.parameter)} {error.problem}", file=sys.stderr)
         return 2
