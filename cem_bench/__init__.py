@@ -1,7 +1,8 @@
 """cem-bench: Causal Effect Maps for image-restoration models.
 
 The public API is small: build a :class:`Protocol`, pick a task, and call :func:`score` (CEM) or
-:func:`compute_lam` (LAM, for super-resolution models). Everything else lives in the layers below:
+:func:`compute_lam` (LAM, for super-resolution models); :func:`estimate_cost` says what a run would
+cost before it starts. Everything else lives in the layers below:
 ``core`` < ``cem``, ``lam`` < ``records`` < ``models`` < ``analysis`` < ``report`` < ``pipeline`` < ``cli``
 (docs/architecture.md).
 
@@ -28,7 +29,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
     from cem_bench.core.version import __version__
     from cem_bench.lam.settings import LAMSettings
     from cem_bench.pipeline.attribution import LAMResult, compute_lam
-    from cem_bench.pipeline.scoring import ScoredRun, score
+    from cem_bench.pipeline.cost import RunCost
+    from cem_bench.pipeline.scoring import ScoredRun, estimate_cost, score
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -41,13 +43,14 @@ _EXPORTS = {
     "__version__": "cem_bench.core.version",
     "LAMSettings": "cem_bench.lam.settings",
     "LAMResult": "cem_bench.pipeline.attribution", "compute_lam": "cem_bench.pipeline.attribution",
+    "RunCost": "cem_bench.pipeline.cost", "estimate_cost": "cem_bench.pipeline.scoring",
     "ScoredRun": "cem_bench.pipeline.scoring", "score": "cem_bench.pipeline.scoring",
 }
 
 __all__ = [
     "BlockGrid", "CEMEstimator", "CEMResult", "CemBenchError", "LAMResult", "LAMSettings", "PROTOCOL_VERSION",
-    "ParameterError", "PatchBank", "Protocol", "ROI", "ScoredRun", "Task", "__version__", "compute_lam", "get_task",
-    "load_bank", "score",
+    "ParameterError", "PatchBank", "Protocol", "ROI", "RunCost", "ScoredRun", "Task", "__version__", "compute_lam",
+    "estimate_cost", "get_task", "load_bank", "score",
 ]
 assert sorted(__all__) == sorted(_EXPORTS), "every public name is exported lazily"
 

@@ -59,6 +59,17 @@ class CEMResult:
     resumed_samples: int = 0
 
 
+@dataclass(frozen=True)
+class SamplingPlan:
+    """What is left to sample once the screen and the crop check have run (before the coarse stage):
+    reported to ``on_sampling`` so that a caller can estimate, print, or stop the run there."""
+
+    candidates: int  # blocks that get coarse samples
+    screened: int  # blocks the screen skipped (their CE is exactly 0)
+    input_shape: tuple[int, int]  # model input of every intervention: the crop window or the whole input
+    batch_size: int
+
+
 def model_fingerprint(model: Model) -> str:
     """sha256 of a model's name and parameters/buffers: part of the resume key."""
     digest = hashlib.sha256(str(getattr(model, "name", type(model).__name__)).encode())
@@ -83,6 +94,7 @@ class CEMEstimator:
         progress: bool = True,
         acceleration: Acceleration = Acceleration(),
         checkpoint: str | Path | None = None,
+        on_sampling: Callable[[SamplingPlan], None] | None = None,
     ) -> None:
         self.model, self.task, self.bank, self.protocol = model, task, bank, protocol
         self.device = torch.device(device)
@@ -90,6 +102,7 @@ class CEMEstimator:
         self.progress = progress
         self.acceleration = acceleration
         self.checkpoint = checkpoint
+        self.on_sampling = on_sampling  # called once before sampling; an exception it raises stops the run
 
     def _forward(self, batch: torch.Tensor, expected: tuple[int, int]) -> torch.Tensor:
         output = self.model(batch)
@@ -174,6 +187,10 @@ class CEMEstimator:
         candidates = np.flatnonzero(evaluated.ravel())
 
         batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device)
+        if self.on_sampling is not None:
+            window = plan.window.shape if plan.window is not None else tuple(lq.shape[1:])
+            self.on_sampling(SamplingPlan(candidates=len(candidates), screened=int((~roi_mask).sum()) - len(candidates),
+                                          input_shape=(int(window[0]), int(window[1])), batch_size=batch_size))
         store = SampleStore(self.checkpoint, self._store_key(degraded, roi, plan))
         bar = tqdm(total=len(candidates) * proto.coarse, unit="fwd", desc=f"CEM {self.task.label}",
                    disable=not self.progress, leave=False)
