@@ -51,7 +51,8 @@ def main() -> None:
         (out / CHECKPOINT).unlink(missing_ok=True)  # a timing starts from scratch, never from an interrupted run
         command = [sys.executable, "-m", "cem_bench.cli", "score", "--model", card.name, *task_flags(card),
                    "--image", args.image, "--roi", args.roi, "--fine", args.fine, "--device", "cpu",
-                   "--out", str(out), "--quiet", *(["--batch-size", args.batch_size] if args.batch_size else [])]
+                   "--out", str(out), "--quiet", "--yes",  # timings are long on purpose: no plan gate
+                   *(["--batch-size", args.batch_size] if args.batch_size else [])]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - start

@@ -60,6 +60,18 @@ class CEMResult:
     resumed_samples: int = 0
 
 
+@dataclass(frozen=True)
+class SamplingPlan:
+    """What is left to sample once the screen and the crop check have run (before the coarse stage):
+    reported to ``on_sampling`` so that a caller can estimate, print, or stop the run there. With several
+    ROIs it sums over the groups of ROIs that share forwards; ``input_shape`` is the largest of them."""
+
+    candidates: int  # blocks that get coarse samples
+    screened: int  # blocks the screen skipped (their CE is exactly 0)
+    input_shape: tuple[int, int]  # model input of every intervention: the crop window or the whole input
+    batch_size: int
+
+
 @dataclass
 class CEMRun:
     """The maps of several ROIs of one image: ``forwards`` were run in all (ROIs share them where that
@@ -96,6 +108,7 @@ class CEMEstimator:
         progress: bool = True,
         acceleration: Acceleration = Acceleration(),
         checkpoint: str | Path | None = None,
+        on_sampling: Callable[[SamplingPlan], None] | None = None,
     ) -> None:
         self.model, self.task, self.bank, self.protocol = model, task, bank, protocol
         self.device = torch.device(device)
@@ -103,6 +116,7 @@ class CEMEstimator:
         self.progress = progress
         self.acceleration = acceleration
         self.checkpoint = checkpoint
+        self.on_sampling = on_sampling  # called once before sampling; an exception it raises stops the run
 
     def _forward(self, batch: torch.Tensor, expected: tuple[int, int]) -> torch.Tensor:
         output = self.model(batch)
@@ -194,6 +208,8 @@ class CEMEstimator:
             return shared_window(plans, grid, tuple(lq.shape[1:]), self.acceleration.aligns, agrees)
 
         groups = group_rois(plans, sharing, tuple(lq.shape[1:]), shared)
+        if self.on_sampling is not None:
+            self.on_sampling(self._sampling_plan(groups, plans, tuple(lq.shape[1:])))
         t_planned = time.perf_counter()
         maps: list[CEMResult | None] = [None] * len(rois)
         forwards = 1
@@ -211,6 +227,20 @@ class CEMEstimator:
                 result.seconds = seconds
         return CEMRun(maps=[m for m in maps if m is not None], forwards=forwards, seconds=seconds,
                       groups=[group.members for group in groups])
+
+    def _sampling_plan(self, groups: list[Group], plans: list[RoiPlan], in_size: tuple[int, int]) -> SamplingPlan:
+        candidates, screened, shapes = 0, 0, []
+        for group in groups:
+            members = [plans[index] for index in group.members]
+            candidates += len(np.unique(np.concatenate([item.candidates for item in members])))
+            shapes.append(group.window.shape if group.window is not None else in_size)
+        for item in plans:
+            screened += int((~item.mask).sum()) - len(item.candidates)
+        shape = max(shapes, key=lambda s: s[0] * s[1])
+        scale = self.task.scale
+        batch = self.batch_size or auto_batch_size(shape[0] * scale * shape[1] * scale, self.device)
+        return SamplingPlan(candidates=candidates, screened=screened, input_shape=(int(shape[0]), int(shape[1])),
+                            batch_size=batch)
 
     def _sample_group(self, degraded: Degraded, grid: BlockGrid, bank: torch.Tensor, members: list[_Target],
                       plans: list[RoiPlan], group: Group) -> tuple[list[CEMResult], int]:

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from cem_bench.core.banks import DEFAULT_BANK
-from cem_bench.core.errors import ParameterError
+from cem_bench.core.errors import ParameterError, require_finite
 
 PROTOCOL_VERSION = 1
 SAMPLINGS = ("coarse-fine", "adaptive")
@@ -43,6 +43,7 @@ class Protocol:
             raise ParameterError("coarse", "must be at least 1")
         if self.fine < 0:
             raise ParameterError("fine", "must be non-negative")
+        require_finite("tol", self.tol)  # NaN would pass `< 0` and every later comparison, then break the record
         if self.tol < 0:
             raise ParameterError("tol", "must be non-negative")
         if self.seed < 0:

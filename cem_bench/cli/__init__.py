@@ -11,7 +11,7 @@ import sys
 import warnings
 
 from cem_bench.cli.commands import COMMANDS
-from cem_bench.core.errors import CemBenchError, ParameterError
+from cem_bench.core.errors import CemBenchError, ParameterError, require_finite
 from cem_bench.core.version import __version__
 
 
@@ -33,11 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def check_floats(args: argparse.Namespace) -> None:
+    """Refuse NaN and infinity in every float option (``--tol``, ``--sigma``, ``--blur-sigma``, ...),
+    new ones included, before a command starts: ``float()`` accepts "nan" and "inf"."""
+    for name, value in vars(args).items():
+        if isinstance(value, float):
+            require_finite(name, value)
+
+
+def _run(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)  # imports every command module (and torch) here, inside main
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
+    check_floats(args)
+    return int(args.func(args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``cem-bench``; library errors are one line and exit 2, Ctrl-C is one line and exit 130.
+
+    Ctrl-C is caught around everything, parser building and the command modules' imports included,
+    so an early interrupt is not a long traceback from torch's import machinery.
+    """
     try:
-        return int(args.func(args) or 0)
+        return _run(argv)
     except ParameterError as error:
         print(f"cem-bench: error: {flag(error.parameter)} {error.problem}", file=sys.stderr)
         return 2

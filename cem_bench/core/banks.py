@@ -19,6 +19,8 @@ A path to an ``.npz`` file with a ``patches`` array of the same layout is accept
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,15 +30,17 @@ import torch
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.errors import CemBenchError
-from cem_bench.core.images import EVAL_IMAGES, array_sha256, skimage_rgb
+from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_IMAGES, array_sha256, skimage_rgb
 
 BANK_SOURCES = ("rocket", "immunohistochemistry", "hubble_deep_field", "retina")
 BANK_SIZE = 10_000
 MIN_MEAN = 10  # on the 0-255 scale: drops the black backgrounds of the space and retina images
 DIV2K_FILE = "patchbank_div2k_8px.npz"
 DEFAULT_BANK = "skimage-8"
+MAX_BANK_BYTES = 1 << 30  # an .npz bank's patches; the reference bank (10,000 8x8 patches) is 1.9 MB
 
 assert not set(BANK_SOURCES) & set(EVAL_IMAGES), "bank and evaluation images must not overlap"
+assert set(BANK_SOURCES) <= set(SKIMAGE_IMAGES)
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,40 @@ def skimage_bank(size: int = 8) -> PatchBank:
     return _validated(f"skimage-{size}", tiles[picks])
 
 
+def _patches_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of the ``patches`` array of an ``.npz`` bank, read from its header only."""
+    if not zipfile.is_zipfile(path):
+        raise CemBenchError(f"patch bank {path} is not an .npz (zip) archive")
+    with zipfile.ZipFile(path) as archive:
+        if "patches.npy" not in archive.namelist():
+            raise CemBenchError(f"{path}: no 'patches' array in the bank file")
+        with archive.open("patches.npy") as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)  # the header only, no data
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise CemBenchError(f"patch bank {path}: unsupported .npy format version {version}")
+    return shape, dtype
+
+
 def load_npz_bank(path: str | Path, name: str | None = None) -> PatchBank:
+    """A bank from an ``.npz`` file with a ``patches`` array (``uint8 [N, P, P, 3]``, at most
+    :data:`MAX_BANK_BYTES`). The header is checked before any data is read, and a file that is not a
+    zip archive, is damaged or holds anything else is a one-line :class:`CemBenchError`."""
     path = Path(path)
     if not path.is_file():
         raise CemBenchError(f"patch bank file not found: {path}")
     try:
+        shape, dtype = _patches_header(path)
+        if dtype != np.uint8 or len(shape) != 4:
+            raise CemBenchError(f"patch bank {path}: expected uint8 patches of shape [N, P, P, 3], got {dtype} {shape}")
+        if int(np.prod(shape, dtype=np.int64)) > MAX_BANK_BYTES:
+            raise CemBenchError(f"patch bank {path}: {shape} is larger than {MAX_BANK_BYTES >> 20} MiB")
         with np.load(path, allow_pickle=False) as data:
-            if "patches" not in data:
-                raise CemBenchError(f"{path}: no 'patches' array in the bank file")
             patches = data["patches"]
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
         raise CemBenchError(f"cannot read patch bank {path}: {error}") from None
     return _validated(name or path.stem, patches)
 

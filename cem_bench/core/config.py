@@ -49,11 +49,24 @@ def validate_yaml(model: type[Model], raw: str, what: str) -> Model:
         raise CemBenchError(f"invalid {what}: {problems}") from None
 
 
+def read_text_file(path: str | Path, what: str) -> str:
+    """The UTF-8 text of ``path``; a missing, unreadable or non-UTF-8 file is one line naming ``what``.
+
+    YAML files are UTF-8 by definition of this project (cards, suites, params): bytes in another
+    encoding are refused, not guessed at.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CemBenchError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CemBenchError(f"{what} {path} is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
+
+
 def read_yaml_file(model: type[Model], path: str | Path, what: str) -> Model:
     """``model`` validated from the YAML file ``path``; ``what`` (e.g. ``model card``) names it in errors."""
     path = Path(path)
-    try:
-        raw = path.read_text()
-    except OSError as error:
-        raise CemBenchError(f"cannot read {what} {path}: {error.strerror or error}") from None
-    return validate_yaml(model, raw, f"{what} {path.name}")
+    return validate_yaml(model, read_text_file(path, what), f"{what} {path.name}")

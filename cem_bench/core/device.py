@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from cem_bench.core.errors import ParameterError
@@ -34,3 +36,29 @@ def auto_batch_size(out_pixels: int, device: torch.device) -> int:
     per_sample = out_pixels * 64 * 4 * 2
     budget = AUTO_BATCH_BYTES * (4 if device.type == "cuda" else 1)
     return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))
+
+
+def _cgroup_limit() -> int | None:
+    """The memory limit of this process's cgroup (v2, then v1), or None when there is none."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as handle:
+                text = handle.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:  # v1 says "no limit" with a huge number
+            return int(text)
+    return None
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes of memory a run on ``device`` can use: the GPU's total, or the machine's RAM (capped by a
+    container's cgroup limit); None when it cannot be told."""
+    if device.type == "cuda":
+        return int(torch.cuda.get_device_properties(device).total_memory)
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+    limit = _cgroup_limit()
+    return physical if limit is None else min(physical, limit)

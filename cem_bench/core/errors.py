@@ -1,5 +1,8 @@
 """User-facing errors: the CLI prints their message on one line and exits with status 2."""
 
+import math
+import numbers
+
 
 class CemBenchError(Exception):
     """Bad input or an unusable model: reported to the user without a traceback."""
@@ -22,3 +25,22 @@ class ParameterError(CemBenchError):
 
 class ModelOutputError(CemBenchError):
     """The model produced an output that cannot be scored (NaN/Inf, wrong shape)."""
+
+
+def require_finite(parameter: str, value: object) -> float:
+    """``value`` as a float, or a :class:`ParameterError` when it is not a finite real number.
+
+    Every float setting goes through this before any work: NaN slips through ``<`` checks (every
+    comparison with it is false) and infinity through ``> 0`` ones.
+
+    >>> require_finite("tol", 0.5)
+    0.5
+    >>> require_finite("tol", float("nan"))
+    Traceback (most recent call last):
+    cem_bench.core.errors.ParameterError: tol must be a finite number, got nan
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(parameter, f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ParameterError(parameter, f"must be a finite number, got {value}")
+    return float(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,8 @@ class LAMSettings:
     steps: int = 50
 
     def __post_init__(self) -> None:
+        if isinstance(self.sigma, bool) or not isinstance(self.sigma, numbers.Real) or not math.isfinite(self.sigma):
+            raise CemBenchError(f"LAM blur sigma must be a finite number, got {self.sigma}")
         if not self.sigma > 0:
             raise CemBenchError(f"LAM blur sigma must be positive, got {self.sigma}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:

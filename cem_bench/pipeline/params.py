@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from cem_bench.cem.protocol import Protocol
+from cem_bench.core.config import read_text_file
 from cem_bench.core.errors import CemBenchError
 from cem_bench.pipeline.plan import plan
 
@@ -28,10 +29,9 @@ HEADER = ("# DVC parameters of the scoring pipeline (dvc.yaml). `units` is gener
 
 
 def read_params(path: str | Path) -> dict[str, Any]:
+    text = read_text_file(path, "params file")
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as error:
-        raise CemBenchError(f"cannot read params file {path}: {error.strerror or error}") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise CemBenchError(f"params file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):

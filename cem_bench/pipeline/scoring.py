@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,11 +11,11 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
-from cem_bench.cem.estimator import CEMEstimator, CEMResult, CEMRun
+from cem_bench.cem.estimator import CEMEstimator, CEMResult, CEMRun, SamplingPlan
 from cem_bench.cem.fast import FastModel, measure_deviation
 from cem_bench.cem.protocol import Protocol
 from cem_bench.cem.sharing import SHARINGS
-from cem_bench.core.banks import load_bank
+from cem_bench.core.banks import PatchBank, load_bank
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import ParameterError
 from cem_bench.core.files import atomic_write_bytes
@@ -24,6 +24,7 @@ from cem_bench.core.images import as_rgb, source_name, to_tensor
 from cem_bench.core.tasks import Degraded, Task, get_task
 from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.models import load_model
+from cem_bench.pipeline.cost import RunCost, count_run, time_run
 from cem_bench.records.cem import build_multi_record, build_record
 from cem_bench.records.io import write_result
 from cem_bench.report.heatmap import BOUNDS, render_cem
@@ -82,6 +83,63 @@ def _rois(roi: ROI | str | Sequence[ROI | str]) -> list[ROI]:
     return rois
 
 
+@dataclass
+class _Prepared:
+    """Everything a run needs, checked and loaded: what :func:`score` and :func:`estimate_cost` share."""
+
+    task: Task
+    rois: list[ROI]
+    degraded: Degraded
+    bank: PatchBank
+    model: Any
+    device: torch.device
+    cost: RunCost
+
+
+def _prepare(model: Any, task: Task | str, image: str | Path | np.ndarray, roi: ROI | str | Sequence[ROI | str],
+             lq: str | Path | np.ndarray | None, protocol: Protocol, device: str, batch_size: int | None,
+             weights: str | Path | None, acceleration: Acceleration) -> _Prepared:
+    """Validate every input and load the model: no forward pass yet."""
+    torch_device = resolve_device(device)
+    task = get_task(task) if isinstance(task, str) else task
+    rois = _rois(roi)
+    if batch_size is not None and batch_size < 1:
+        raise ParameterError("batch_size", "must be at least 1")
+    gt = task.prepare_gt(as_rgb(image))
+    degraded = task.pair(gt, as_rgb(lq)) if lq is not None else task.degrade(gt, protocol.seed)
+    for item in rois:
+        item.check_inside(*degraded.gt.shape[:2])
+    bank = load_bank(protocol.bank)
+    if isinstance(model, (str, Path)):
+        model = load_model(model, weights=weights, device=torch_device)
+    if hasattr(model, "configure"):
+        model.configure(task)
+    model = model.to(torch_device).eval()
+    cost = count_run(task, degraded, rois, protocol, bank, acceleration, torch_device, batch_size)
+    return _Prepared(task, rois, degraded, bank, model, torch_device, cost)
+
+
+def estimate_cost(
+    model: Any,
+    task: Task | str,
+    image: str | Path | np.ndarray,
+    roi: ROI | str | Sequence[ROI | str],
+    lq: str | Path | np.ndarray | None = None,
+    protocol: Protocol = Protocol(),
+    device: str = "auto",
+    batch_size: int | None = None,
+    weights: str | Path | None = None,
+    acceleration: Acceleration = Acceleration(),
+) -> RunCost:
+    """What :func:`score` with the same arguments would cost: blocks, forwards (at most), time (at
+    most, from one timed forward) and peak memory (estimated); see :mod:`cem_bench.pipeline.cost`.
+
+    The gradient screen is not run here, so the counts cover every block; with the screen on, a run
+    usually needs far fewer (``score(on_cost=...)`` receives the refined plan before sampling)."""
+    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
+    return time_run(prepared.cost, prepared.model, prepared.degraded.lq, prepared.device)
+
+
 def score(
     model: Any,
     task: Task | str,
@@ -96,35 +154,37 @@ def score(
     acceleration: Acceleration = Acceleration(),
     checkpoint: str | Path | None = None,
     sharing: str = "auto",
+    on_cost: Callable[[RunCost], None] | None = None,
 ) -> ScoredRun:
     """Score one model on one image and one or several ROIs.
 
     ``image`` (the ground truth) and ``lq`` (an optional own degraded input) are files, ``skimage:NAME``
-    or uint8 ``[H, W, 3]`` arrays. ``model`` is a registered name, a card path, or an already loaded model (any callable module
-    mapping RGB ``[B, 3, h, w]`` in ``[0, 1]`` to ``[B, 3, H, W]``). All inputs are validated
-    before any forward pass, so bad input fails fast with :class:`CemBenchError`. ``acceleration``
-    selects the exact accelerations (they never change the map); ``checkpoint`` is a file where
-    finished samples are kept so that an interrupted run resumes where it stopped. With several ROIs
+    or uint8 ``[H, W, 3]`` arrays. ``model`` is a registered name, a card path, or an already loaded model
+    (any callable module mapping RGB ``[B, 3, h, w]`` in ``[0, 1]`` to ``[B, 3, H, W]``). All inputs are
+    validated before any forward pass, so bad input fails fast with :class:`CemBenchError`.
+    ``acceleration`` selects the exact accelerations (they never change the map); ``checkpoint`` is a file
+    where finished samples are kept so that an interrupted run resumes where it stopped. With several ROIs
     (a list), interventions are shared between them where that is cheaper (``sharing``: ``auto``,
     ``shared`` or ``separate``; docs/protocol.md) and each ROI's map is the one a single-ROI run gives.
+
+    ``on_cost`` (the CLI's plan print and ``--yes`` gate) is called before any sampling with the
+    growing :class:`RunCost` (:mod:`cem_bench.pipeline.cost`): the counts (before any forward), then one
+    timed forward's estimate, then (with the gradient screen on) the refined plan once the screen and
+    the crop check have run. An exception it raises stops the run there.
     """
-    torch_device = resolve_device(device)
-    task = get_task(task) if isinstance(task, str) else task
     if sharing not in SHARINGS:
         raise ParameterError("sharing", f"must be one of {', '.join(SHARINGS)}, got {sharing!r}")
-    rois = _rois(roi)
-    if batch_size is not None and batch_size < 1:
-        raise ParameterError("batch_size", "must be at least 1")
-    gt = task.prepare_gt(as_rgb(image))
-    degraded = task.pair(gt, as_rgb(lq)) if lq is not None else task.degrade(gt, protocol.seed)
-    for item in rois:
-        item.check_inside(*degraded.gt.shape[:2])
-    bank = load_bank(protocol.bank)
-    if isinstance(model, (str, Path)):
-        model = load_model(model, weights=weights, device=torch_device)
-    if hasattr(model, "configure"):
-        model.configure(task)
-    model = model.to(torch_device).eval()
+    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
+    task, rois, degraded, torch_device = prepared.task, prepared.rois, prepared.degraded, prepared.device
+    model, bank = prepared.model, prepared.bank
+    on_sampling = None
+    if on_cost is not None:
+        on_cost(prepared.cost)
+        timed = time_run(prepared.cost, model, degraded.lq, torch_device)
+        on_cost(timed)
+        if acceleration.screen:  # without it the timed bound is already the run's own
+            def on_sampling(plan: SamplingPlan) -> None:
+                on_cost(timed.after_screen(plan))
     deviation, loaded = None, model
     if protocol.fast:
         if len(rois) > 1:
@@ -135,7 +195,8 @@ def score(
         deviation = measure_deviation(model, fast_model, to_tensor(degraded.lq)[None].to(torch_device),
                                       gt_roi.permute(2, 0, 1).float().to(torch_device), roi)
         model = fast_model
-    estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration, checkpoint)
+    estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration,
+                             checkpoint, on_sampling)
     run = estimator.run_many(degraded, rois, sharing)
     if len(rois) == 1:
         record = build_record(run.maps[0], protocol, bank.sha256, task, degraded, loaded, source_name(image),

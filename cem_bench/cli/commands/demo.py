@@ -8,12 +8,12 @@ own task), with the ROI in the middle of the crop. Writes one folder per model a
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from PIL import Image
 from tabulate import tabulate
 
 from cem_bench.cem.protocol import Protocol
+from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
 from cem_bench.core.tasks import get_task
@@ -43,12 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from cem_bench.models import get_card
     from cem_bench.models.weights import find_weights
 
-    out = Path(args.out)
-    x, y, size = DEMO_CROP
-    crop = read_rgb(DEMO_IMAGE)[y : y + size, x : x + size]
-    image_path = out / "astronaut_crop.png"
-    image_path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(crop).save(image_path)
+    with output_folder(args.out) as out:  # an unusable --out is refused before any work
+        x, y, size = DEMO_CROP
+        crop = read_rgb(DEMO_IMAGE)[y : y + size, x : x + size]
+        image_path = out / "astronaut_crop.png"
+        Image.fromarray(crop).save(image_path)
     rows = []
     for name, task_name, params in DEMO_RUNS:
         card = get_card(name)

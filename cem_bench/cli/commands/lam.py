@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cem_bench.cli.options import add_runtime_options
+from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.lam import DEFAULT_WINDOW, LAMSettings
 from cem_bench.pipeline.attribution import compute_lam
@@ -36,10 +37,12 @@ def summary(record: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = LAMSettings(sigma=args.blur_sigma, kernel_size=args.kernel_size, steps=args.steps)
-    result = compute_lam(model=args.model, image=args.image, window=ROI.parse(args.roi, default_size=DEFAULT_WINDOW),
-                         lq=args.lq, settings=settings, device=args.device, batch_size=args.batch_size,
-                         weights=args.weights, progress=not args.quiet)
-    path = result.write(args.out)
+    window = ROI.parse(args.roi, default_size=DEFAULT_WINDOW)
+    with output_folder(args.out) as out:  # checked before any work; removed again if the run fails
+        result = compute_lam(model=args.model, image=args.image, window=window, lq=args.lq, settings=settings,
+                             device=args.device, batch_size=args.batch_size, weights=args.weights,
+                             progress=not args.quiet)
+        path = result.write(out)
     print(summary(result.record))
     print(f"wrote {path} and {path.parent / 'lam.png'}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cem_bench.core.files import output_folder
 from cem_bench.pipeline.executors import available
 from cem_bench.pipeline.params import apply_params
 from cem_bench.pipeline.runner import run_suite
@@ -30,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
     suite = apply_params(load_suite(args.suite), args.params)
     models = args.models.split(",") if args.models else None
     options = {"address": args.address} if args.address else None
-    written = run_suite(suite, models=models, out=args.out, executor=args.executor, progress=not args.quiet,
-                        device=args.device, batch_size=args.batch_size, executor_options=options,
-                        tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary)
+    with output_folder(args.out):  # an unusable --out is refused before the first unit is scored
+        written = run_suite(suite, models=models, out=args.out, executor=args.executor, progress=not args.quiet,
+                            device=args.device, batch_size=args.batch_size, executor_options=options,
+                            tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary)
     summary = "" if args.no_summary else f" and {args.out}/summary.json"
     print(f"wrote {len(written)} result files under {args.out}/{suite.name}{summary}")
     return 0

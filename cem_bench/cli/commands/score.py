@@ -1,10 +1,17 @@
 """`cem-bench score`: causal effect map(s) of one image -> DIR/result.json + DIR/cem.png (one ROI) or
-DIR/cem-X-Y-SIZE.png per ROI (several ``--roi``)."""
+DIR/cem-X-Y-SIZE.png per ROI (several ``--roi``).
+
+Before the first forward the plan goes to stderr (blocks, forwards at most), then one timed forward's
+time and memory estimate, then what the gradient screen left to sample (:mod:`cem_bench.pipeline.cost`).
+A run sure to take over an hour or over half the device's memory is refused without ``--yes``, as soon
+as that is known and before any intervention. ``--quiet`` hides the plan, never the refusal.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
+from collections.abc import Callable
 
 from cem_bench.cem.sharing import SHARINGS
 from cem_bench.cli.options import (
@@ -14,8 +21,11 @@ from cem_bench.cli.options import (
     add_runtime_options,
     protocol_from,
 )
+from cem_bench.core.errors import CemBenchError
+from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import TASKS, get_task
+from cem_bench.pipeline.cost import MAX_SECONDS, MEMORY_FRACTION, RunCost, format_seconds
 from cem_bench.pipeline.scoring import score
 
 CHECKPOINT = ".cem-partial.json"  # finished samples of an interrupted run, in the output folder
@@ -36,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="several ROIs: share intervention forwards (shared), run each ROI alone (separate), "
                              "or the cheaper of the two (auto, default); the maps are the same")
     parser.add_argument("--out", required=True, help="output folder for result.json and cem.png")
+    parser.add_argument("--yes", action="store_true",
+                        help=f"run even when the plan says it may take over {format_seconds(MAX_SECONDS)} or over "
+                             f"{MEMORY_FRACTION:.0%} of the device's memory (the plan is printed to stderr first)")
     add_protocol_options(parser)
     add_runtime_options(parser)
     add_acceleration_options(parser)
@@ -59,14 +72,35 @@ def summary(record: dict) -> str:
     return "\n".join(lines)
 
 
+def gate(quiet: bool, confirmed: bool) -> Callable[[RunCost], None]:
+    """The ``on_cost`` of :func:`score`: print the plan to stderr (unless ``--quiet``) and refuse a large
+    run (:meth:`RunCost.problems`: sure time or memory above the limits) unless ``--yes`` was given.
+    The gate is passed at each step, so a run stops as soon as it is known to be large."""
+
+    def check(cost: RunCost) -> None:
+        if not quiet:  # each step's lines as they come: counts, timed estimate, after the screen
+            for line in cost.describe():
+                print(f"cem-bench: plan: {line}", file=sys.stderr, flush=True)
+        problems = cost.problems()
+        if problems and not confirmed:
+            knobs = " and ".join([*(["--fine"] if cost.too_long else []), *(["--batch-size"] if cost.too_big else [])])
+            raise CemBenchError(f"this run {' and '.join(problems)}; pass --yes to run it anyway "
+                                f"(or lower {knobs}, or crop the image)")
+
+    return check
+
+
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, scale=args.scale, sigma=args.sigma)
-    checkpoint = Path(args.out) / CHECKPOINT
-    scored = score(model=args.model, task=task, image=args.image, roi=[ROI.parse(text) for text in args.roi], lq=args.lq,
-                   protocol=protocol_from(args), device=args.device, batch_size=args.batch_size,
-                   weights=args.weights, progress=not args.quiet, acceleration=acceleration_from(args),
-                   checkpoint=checkpoint, sharing=args.sharing)
-    path = scored.write(args.out)
+    protocol, acceleration = protocol_from(args), acceleration_from(args)
+    rois = [ROI.parse(text) for text in args.roi]
+    with output_folder(args.out) as out:  # checked (and created) before any work; removed again if it fails
+        checkpoint = out / CHECKPOINT
+        scored = score(model=args.model, task=task, image=args.image, roi=rois, lq=args.lq, protocol=protocol,
+                       device=args.device, batch_size=args.batch_size, weights=args.weights, progress=not args.quiet,
+                       acceleration=acceleration, checkpoint=checkpoint, on_cost=gate(args.quiet, args.yes),
+                       sharing=args.sharing)
+        path = scored.write(out)
     checkpoint.unlink(missing_ok=True)
     resumed = scored.record["environment"].get("resumed_samples", 0)
     if resumed:

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from cem_bench.cli.options import add_runtime_options
+from cem_bench.core.files import output_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.submit import RANK_KEY, check_submission, score_and_rank
 
-    checked = check_submission(args.card, args.suite, args.weights, args.allow_download, args.device)
-    for note in checked.notes:
-        print(note)
-    for warning in checked.warnings:
-        print(f"cem-bench: warning: {warning}", file=sys.stderr)
-    written, ranks = score_and_rank(checked, args.out, args.device, args.batch_size, progress=not args.quiet)
+    with output_folder(args.out):  # an unusable --out is refused before the card is even checked
+        checked = check_submission(args.card, args.suite, args.weights, args.allow_download, args.device)
+        for note in checked.notes:
+            print(note)
+        for warning in checked.warnings:
+            print(f"cem-bench: warning: {warning}", file=sys.stderr)
+        written, ranks = score_and_rank(checked, args.out, args.device, args.batch_size, progress=not args.quiet)
     for path in written:
         print(f"wrote {path}")
     for rank in ranks:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cem_bench.core.errors import ParameterError
+from cem_bench.core.errors import ParameterError, require_finite
 from cem_bench.core.images import quantize, to_tensor, to_uint8
 from cem_bench.core.seeding import generator
 from cem_bench.core.tasks.base import Degraded, Task
@@ -22,6 +22,7 @@ class Denoising(Task):
     VERSION = 1
 
     def __init__(self, sigma: float = 50) -> None:
+        require_finite("sigma", sigma)
         if not 0 < sigma <= 255:
             raise ParameterError("sigma", f"must be in (0, 255] on the 0-255 scale, got {sigma}")
         self.sigma = float(sigma)

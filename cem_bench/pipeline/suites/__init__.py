@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from cem_bench.cem.protocol import Protocol
-from cem_bench.core.config import StrictModel, validate_yaml
+from cem_bench.core.config import StrictModel, read_text_file, validate_yaml
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
 from cem_bench.core.image_source import Box, ImageSource, check_box
@@ -152,11 +152,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     """A shipped suite by name (``quick``, ``full``) or a suite YAML file by path; errors are one line."""
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
-        path = Path(text)
-        try:
-            raw = path.read_text()
-        except OSError as error:
-            raise CemBenchError(f"cannot read suite {path}: {error.strerror or error}") from None
+        raw = read_text_file(text, "suite")
     elif text in builtin_suites():
         raw = resources.files(__name__).joinpath(f"{text}.yaml").read_text()
     else:
