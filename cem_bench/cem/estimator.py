@@ -109,6 +109,7 @@ class CEMEstimator:
         acceleration: Acceleration = Acceleration(),
         checkpoint: str | Path | None = None,
         on_sampling: Callable[[SamplingPlan], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.model, self.task, self.bank, self.protocol = model, task, bank, protocol
         self.device = torch.device(device)
@@ -117,6 +118,8 @@ class CEMEstimator:
         self.acceleration = acceleration
         self.checkpoint = checkpoint
         self.on_sampling = on_sampling  # called once before sampling; an exception it raises stops the run
+        # time.monotonic() after which no new batch starts: BudgetExhausted, samples kept in ``checkpoint``
+        self.deadline = deadline
 
     def _forward(self, batch: torch.Tensor, expected: tuple[int, int]) -> torch.Tensor:
         output = self.model(batch)
@@ -268,7 +271,8 @@ class CEMEstimator:
             output = self._forward(batch, expected)
             return torch.stack([roi_psnr(output, t.gt, roi) for t, roi in zip(members, shifted)], dim=1)
 
-        sampler = Sampler(self.task, interventions, len(bank), proto.seed, forward, batch_size, store, bar.update)
+        sampler = Sampler(self.task, interventions, len(bank), proto.seed, forward, batch_size, store, bar.update,
+                          self.deadline)
         with torch.inference_mode():
             coarse = dict(zip(candidates.tolist(), sampler.values("coarse", candidates, proto.coarse, proto.coarse)))
             t_coarse = time.perf_counter()

@@ -9,6 +9,7 @@ share it; each block's samples are stored as ``[n, R]``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 
 from cem_bench.cem.checkpoint import SampleStore
 from cem_bench.cem.interventions import Interventions
-from cem_bench.core.errors import ModelOutputError
+from cem_bench.core.errors import BudgetExhausted, ModelOutputError
 from cem_bench.core.seeding import generator
 from cem_bench.core.tasks import Task
 
@@ -48,9 +49,10 @@ class Sampler:
 
     def __init__(self, task: Task, interventions: Interventions, bank_size: int, seed: int,
                  forward: Callable[[torch.Tensor], torch.Tensor], batch_size: int, store: SampleStore,
-                 on_batch: Callable[[int], None] = lambda count: None) -> None:
+                 on_batch: Callable[[int], None] = lambda count: None, deadline: float | None = None) -> None:
         self.task, self.interventions, self.bank_size, self.seed = task, interventions, bank_size, seed
         self.forward, self.batch_size, self.store, self.on_batch = forward, batch_size, store, on_batch
+        self.deadline = deadline  # time.monotonic() after which no new batch starts (samples so far are kept)
         self.forwards = 0
         self._draws: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor | None]] = {}
 
@@ -89,6 +91,9 @@ class Sampler:
         pending: list[np.ndarray] = []
         owner = 0
         for first in range(0, len(ids), self.batch_size):
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.store.flush(force=True)
+                raise BudgetExhausted("time budget reached")
             part = slice(first, first + self.batch_size)
             batch = self.interventions.build(device_blocks[part], device_ids[part],
                                              None if device_draws is None else device_draws[part])

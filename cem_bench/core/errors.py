@@ -44,3 +44,9 @@ def require_finite(parameter: str, value: object) -> float:
     if not math.isfinite(value):
         raise ParameterError(parameter, f"must be a finite number, got {value}")
     return float(value)
+
+
+class BudgetExhausted(Exception):
+    """A run reached its time budget: finished samples are saved and a later run resumes from them.
+
+    Not a :class:`CemBenchError`: it is the planned end of a budgeted run, which the runner reports."""

@@ -4,14 +4,15 @@ square crop cut from it: the one description suites, datasets and report galleri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.config import StrictModel
 from cem_bench.core.errors import CemBenchError
-from cem_bench.core.images import SKIMAGE_PREFIX, read_rgb
+from cem_bench.core.images import SKIMAGE_PREFIX, array_sha256, read_rgb
 
 ASSETS_PREFIX = "assets:"
 Box = tuple[int, int, int]  # [x, y, size] in pixels
@@ -28,6 +29,17 @@ class ImageSource(StrictModel):
 
     source: str = Field(min_length=1)
     crop: Box | None = None
+    # Content hash of the (cropped) image (``array_sha256``): a suite that fixes it refuses any other pixels.
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_hash(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Suites that fix no hash serialise exactly as before the field existed: their hashes and the
+        # fingerprints of their units do not change.
+        data = handler(self)
+        if self.sha256 is None:
+            data.pop("sha256", None)
+        return data
 
     @field_validator("crop")
     @classmethod
@@ -50,8 +62,14 @@ class ImageSource(StrictModel):
             raise CemBenchError(f"image {self.source} is not on this machine (shared assets: set CEM_BENCH_ASSETS)")
         rgb = read_rgb(where)
         if self.crop is None:
-            return rgb
+            return self._verified(rgb)
         x, y, size = self.crop
         if x + size > rgb.shape[1] or y + size > rgb.shape[0]:
             raise CemBenchError(f"crop {list(self.crop)} is outside {self.source} ({rgb.shape[1]}x{rgb.shape[0]})")
-        return np.ascontiguousarray(rgb[y : y + size, x : x + size])
+        return self._verified(np.ascontiguousarray(rgb[y : y + size, x : x + size]))
+
+    def _verified(self, rgb: np.ndarray) -> np.ndarray:
+        if self.sha256 is not None and array_sha256(rgb) != self.sha256:
+            raise CemBenchError(f"image {self.source} (crop {self.crop}) does not have the content its suite fixes "
+                                f"(sha256 {array_sha256(rgb)[:12]}…, expected {self.sha256[:12]}…)")
+        return rgb

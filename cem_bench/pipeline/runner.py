@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from cem_bench.core.device import resolve_device
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import BudgetExhausted, CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.metrics import input_psnr, map_metrics
 from cem_bench.core.metrics.catalog import stored_metric
@@ -29,6 +30,7 @@ from cem_bench.models.weights import find_weights
 from cem_bench.pipeline.aggregate import assemble, write_summary
 from cem_bench.pipeline.attribution import compute_lam
 from cem_bench.pipeline.executors import get_executor
+from cem_bench.pipeline.jobs import Job, estimate_seconds, make_jobs, partial_path
 from cem_bench.pipeline.plan import Unit, card_sha256, plan
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
@@ -59,33 +61,57 @@ def read_unit(path: Path) -> dict[str, Any]:
     return read_result(path, schema="suite_result#unit")
 
 
-def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str] | None = None,
-               device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
-    """Score one unit (or reuse its cache) and return its record as stored in JSON."""
-    card = get_card(unit.card_ref)
+def _cached_record(unit: Unit, suite: Suite, out: str | Path, expected: str) -> dict[str, Any] | None:
     path = unit_path(out, suite, unit)
-    expected = fingerprint(unit, suite, card)
-    if path.is_file():
-        try:
-            cached = read_unit(path)
-        except CemBenchError:
-            cached = None  # a damaged cache entry is recomputed
-        if cached is not None and cached["fingerprint"] == expected:
-            return cached
-    image_spec = suite.image(unit.image)
-    source = image_spec.chosen()
-    gt = source.read()
-    task, roi = unit.task.build(), ROI(*unit.roi)
-    choice = (weights or {}).get(unit.model)
-    model = _load(unit.card_ref, None if choice is None else str(choice), device)
-    run = score(model, task, gt, roi, protocol=suite.protocol, device=device, batch_size=batch_size, progress=False)
-    result = run.record
+    if not path.is_file():
+        return None
+    try:
+        cached = read_unit(path)
+    except CemBenchError:
+        return None  # a damaged cache entry is recomputed
+    return cached if cached["fingerprint"] == expected else None
+
+
+def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] | None = None, device: str = "auto",
+              batch_size: int | None = None, deadline: float | None = None) -> list[dict[str, Any]]:
+    """Score the units of one job that are not cached yet, together (their ROIs share forwards where that is
+    cheaper), write each unit's record, and return every unit's record as stored in JSON.
+
+    With ``deadline`` (``time.monotonic()``) a job not yet started past it, or reaching it while sampling,
+    raises :class:`BudgetExhausted`; its finished samples stay in its partial file for the next run.
+    """
+    card = get_card(job.first.card_ref)
+    expected = {unit: fingerprint(unit, suite, card) for unit in job.units}
+    records = {unit: _cached_record(unit, suite, out, expected[unit]) for unit in job.units}
+    todo = [unit for unit in job.units if records[unit] is None]
+    if todo:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise BudgetExhausted("time budget reached before this job")
+        source = suite.image(job.first.image).chosen()
+        task, rois = job.first.task.build(), [ROI(*unit.roi) for unit in todo]
+        choice = (weights or {}).get(job.first.model)
+        model = _load(job.first.card_ref, None if choice is None else str(choice), device)
+        partial = partial_path(out, suite, job)
+        run = score(model, task, source.read(), rois, protocol=suite.protocol, device=device, batch_size=batch_size,
+                    progress=False, checkpoint=partial, deadline=deadline)
+        for unit, roi, result in zip(todo, rois, run.map_records):
+            record = _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
+                                  batch_size)
+            write_result(record, unit_path(out, suite, unit), schema="suite_result#unit")
+            records[unit] = record
+        partial.unlink(missing_ok=True)
+    return [records[unit] for unit in job.units]
+
+
+def _unit_record(unit: Unit, expected: str, card: Any, source: Any, task: Any, roi: ROI, result: dict[str, Any],
+                 degraded: Any, model: Any, device: str, batch_size: int | None) -> dict[str, Any]:
+    """One unit's record from its map's single-ROI record, with the unit's metrics."""
     ce = ce_array(result["ce"])
-    grid = BlockGrid(run.degraded.gt.shape[0], run.degraded.gt.shape[1], result["grid"]["block"], task.scale)
-    baseline = input_psnr(run.degraded.gt, run.degraded.lq, roi)
+    grid = BlockGrid(degraded.gt.shape[0], degraded.gt.shape[1], result["grid"]["block"], task.scale)
+    baseline = input_psnr(degraded.gt, degraded.lq, roi)
     metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,
                **map_metrics(ce, roi, grid)}
-    metrics["lam_di"] = lam_di(model, run.degraded, roi, device, batch_size) if task.name == "sr" else None
+    metrics["lam_di"] = lam_di(model, degraded, roi, device, batch_size) if task.name == "sr" else None
     record = {
         "key": unit.key,
         "fingerprint": expected,
@@ -104,12 +130,10 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
         "stderr": result["stderr"],
         "forwards": result["forwards"],
         "fine_blocks": result["fine_blocks"],
-        "seconds": result["seconds"],
+        "seconds": result["seconds"],  # of the run that produced it (shared by the ROIs of a shared run)
         "environment": result["environment"],
     }
-    record = json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
-    write_result(record, path, schema="suite_result#unit")
-    return record
+    return json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
 
 
 def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | None) -> float | None:
@@ -144,10 +168,13 @@ def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool)
 def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "results", executor: str = "serial",
               weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
               batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
-              tasks: list[str] | None = None, summary: bool = True) -> list[Path]:
+              tasks: list[str] | None = None, summary: bool = True, budget: float | None = None) -> list[Path]:
     """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
 
-    ``tasks`` (labels such as ``sr-x4``) keeps only those suite tasks; ``summary=False`` leaves
+    Units are scored in jobs, one per (model, task, image), whose ROIs share forwards. ``budget`` (seconds)
+    orders jobs cheapest first and stops at the budget; finished units are cached and complete (model, task)
+    files written, and a later run resumes where this one stopped. ``tasks`` (labels such as ``sr-x4``)
+    keeps only those suite tasks; ``summary=False`` leaves
     ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
 
     Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
@@ -167,29 +194,47 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     skipped = set(units) - set(todo)
     records: dict[Unit, dict[str, Any]] = {unit: read_unit(unit_path(out, suite, unit)) for unit in units
                                            if unit in skipped}
-    work = partial(score_unit, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size)
+    jobs = make_jobs(todo)
+    deadline = None
+    if budget is not None:
+        deadline = time.monotonic() + budget
+        costs = {job: estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device)
+                 for job in jobs}
+        jobs = sorted(jobs, key=lambda job: (costs[job], job.key))  # cheapest first
+        tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
+                   f"{sum(costs.values()) / 3600:.1f} h of this device")
+    work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
+                   deadline=deadline)
     runner = get_executor(executor, **(executor_options or {}))
     failures: dict[Unit, BaseException] = {}
+    stopped: list[Job] = []
     bar = tqdm(total=len(todo), unit="map", desc=f"suite {suite.name}", disable=not progress)
     for attempt in (1, 2):
-        pending = todo if attempt == 1 else list(failures)
+        pending = jobs if attempt == 1 else [job for job in jobs if any(unit in failures for unit in job.units)]
         failures = {}
-        for unit, outcome in runner.map(work, pending):
-            if isinstance(outcome, BaseException):
-                failures[unit] = outcome
+        for job, outcome in runner.map(work, pending):
+            if isinstance(outcome, BudgetExhausted):
+                stopped.append(job)
                 continue
-            if not unit_path(out, suite, unit).is_file():  # a remote executor may not share the disk
-                write_result(outcome, unit_path(out, suite, unit), schema="suite_result#unit")
-            records[unit] = outcome
-            bar.update(1)
-            bar.set_postfix_str(unit.key, refresh=False)
+            if isinstance(outcome, BaseException):
+                failures.update({unit: outcome for unit in job.units})
+                continue
+            for unit, record in zip(job.units, outcome):
+                if not unit_path(out, suite, unit).is_file():  # a remote executor may not share the disk
+                    write_result(record, unit_path(out, suite, unit), schema="suite_result#unit")
+                records[unit] = record
+            bar.update(len(job.units))
+            bar.set_postfix_str(job.key, refresh=False)
     bar.close()
+    if stopped:
+        tqdm.write(f"stopped at the budget: {len(stopped)} job(s) left for a later run "
+                   "(finished samples of the job in progress are kept)")
     written = []
     groups: dict[tuple[str, str], list[Unit]] = {}
     for unit in units:
         groups.setdefault((unit.model, unit.task.label), []).append(unit)
     for (model, label), members in groups.items():
-        if any(unit in failures for unit in members):
+        if any(unit in failures or unit not in records for unit in members):
             continue
         card = get_card(members[0].card_ref)
         record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
@@ -201,6 +246,11 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
                            for unit, error in failures.items())
         raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {listed}")
     return written
+
+
+def _weights_of(job: Job, weights: dict[str, str] | None) -> str | None:
+    choice = (weights or {}).get(job.first.model)
+    return None if choice is None else str(choice)
 
 
 def _cached(unit: Unit, suite: Suite, out: str | Path) -> bool:

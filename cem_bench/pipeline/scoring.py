@@ -38,6 +38,7 @@ class ScoredRun:
     degraded: Degraded
     task: Task
     record: dict[str, Any]
+    map_records: list[dict[str, Any]]  # each map as a single-ROI record (what a single-ROI run would write)
 
     @property
     def maps(self) -> list[CEMResult]:
@@ -155,6 +156,7 @@ def score(
     checkpoint: str | Path | None = None,
     sharing: str = "auto",
     on_cost: Callable[[RunCost], None] | None = None,
+    deadline: float | None = None,
 ) -> ScoredRun:
     """Score one model on one image and one or several ROIs.
 
@@ -170,7 +172,9 @@ def score(
     ``on_cost`` (the CLI's plan print and ``--yes`` gate) is called before any sampling with the
     growing :class:`RunCost` (:mod:`cem_bench.pipeline.cost`): the counts (before any forward), then one
     timed forward's estimate, then (with the gradient screen on) the refined plan once the screen and
-    the crop check have run. An exception it raises stops the run there.
+    the crop check have run. An exception it raises stops the run there. ``deadline`` (``time.monotonic()``)
+    stops sampling with :class:`~cem_bench.core.errors.BudgetExhausted` once reached (with ``checkpoint``,
+    a later call resumes where it stopped).
     """
     if sharing not in SHARINGS:
         raise ParameterError("sharing", f"must be one of {', '.join(SHARINGS)}, got {sharing!r}")
@@ -196,14 +200,15 @@ def score(
                                       gt_roi.permute(2, 0, 1).float().to(torch_device), roi)
         model = fast_model
     estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration,
-                             checkpoint, on_sampling)
+                             checkpoint, on_sampling, deadline)
     run = estimator.run_many(degraded, rois, sharing)
+    singles = [build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device,
+                            batch_size) for result in run.maps]
     if len(rois) == 1:
-        record = build_record(run.maps[0], protocol, bank.sha256, task, degraded, loaded, source_name(image),
-                              torch_device, batch_size)
+        record = singles[0]
     else:
         record = build_multi_record(run, protocol, bank.sha256, task, degraded, loaded, source_name(image),
                                     torch_device, batch_size)
     if deviation is not None:
         record["fast_deviation"] = deviation
-    return ScoredRun(run=run, degraded=degraded, task=task, record=record)
+    return ScoredRun(run=run, degraded=degraded, task=task, record=record, map_records=singles)

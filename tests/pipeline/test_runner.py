@@ -92,19 +92,66 @@ def test_failing_unit_is_reported_after_the_rest_is_written(tmp_path, monkeypatc
     suite = load_suite(TINY)
     calls = []
 
-    def broken(unit, **kwargs):
-        calls.append(unit.model)
-        if unit.model == "box-blur-3":
+    def broken(job, **kwargs):
+        calls.append(job.first.model)
+        if job.first.model == "box-blur-3":
             raise RuntimeError("boom")
-        return real(unit, **kwargs)
+        return real(job, **kwargs)
 
     import cem_bench.pipeline.runner as runner
 
-    real = runner.score_unit
-    monkeypatch.setattr(runner, "score_unit", broken)
+    real = runner.score_job
+    monkeypatch.setattr(runner, "score_job", broken)
     with pytest.raises(CemBenchError, match="1 unit\\(s\\) failed twice.*box-blur-3.*boom"):
         run_suite(suite, ["box-blur-5", "box-blur-3"], out=tmp_path, progress=False)
     assert calls.count("box-blur-3") == 2  # retried once
     assert (tmp_path / "tiny" / "dn-s50" / "box-blur-5.json").is_file()
     assert not (tmp_path / "tiny" / "dn-s50" / "box-blur-3.json").exists()
     assert unit_path(tmp_path, suite, plan(suite, ["box-blur-5"])[0]).is_file()
+
+
+MULTI = {"name": "multi", "description": "two images, three ROIs each", "protocol": {"coarse": 2, "fine": 2},
+         "images": [{"id": "coffee", "source": "skimage:coffee", "crop": [200, 100, 48]},
+                    {"id": "cat", "source": "skimage:chelsea", "crop": [100, 50, 48]}],
+         "rois": [[8, 8, 16], [24, 8, 16], [16, 24, 16]], "tasks": [{"name": "dn", "sigma": 50}]}
+
+
+def test_units_of_one_image_share_forwards_and_equal_one_roi_suites(tmp_path):
+    """A job scores every ROI of an image together; each unit equals the unit of a one-ROI suite."""
+    import yaml
+
+    (tmp_path / "multi.yaml").write_text(yaml.safe_dump(MULTI))
+    shared = tmp_path / "shared"
+    run_suite(load_suite(tmp_path / "multi.yaml"), ["box-blur-5"], out=shared, progress=False)
+    for index, roi in enumerate(MULTI["rois"]):
+        alone = {**MULTI, "rois": [roi]}
+        (tmp_path / f"alone{index}.yaml").write_text(yaml.safe_dump(alone))
+        out = tmp_path / f"alone{index}"
+        run_suite(load_suite(tmp_path / f"alone{index}.yaml"), ["box-blur-5"], out=out, progress=False)
+        for path in (out / "multi" / ".units").glob("*.json"):
+            mine = stable(json.loads(path.read_text()))
+            theirs = stable(json.loads((shared / "multi" / ".units" / path.name).read_text()))
+            assert {k: v for k, v in mine.items() if k != "fingerprint"} == \
+                {k: v for k, v in theirs.items() if k != "fingerprint"}
+
+
+def test_a_budgeted_run_stops_and_a_later_run_completes_it_identically(tmp_path, serial_run, monkeypatch):
+    import time
+
+    import cem_bench.pipeline.runner as runner
+
+    suite = load_suite(TINY)
+    slow = runner.score_job
+
+    def after_first(job, **kwargs):  # the budget runs out after the first job
+        kwargs["deadline"] = time.monotonic() - 1 if after_first.done else kwargs["deadline"]
+        after_first.done = True
+        return slow(job, **kwargs)
+
+    after_first.done = False
+    monkeypatch.setattr(runner, "score_job", after_first)
+    run_suite(suite, MODELS, out=tmp_path, progress=False, budget=3600)
+    monkeypatch.undo()
+    assert len(list((tmp_path / "tiny" / ".units").glob("*.json"))) == 1  # one job done, the rest left
+    run_suite(suite, MODELS, out=tmp_path, progress=False, budget=3600)
+    assert units_of(tmp_path) == units_of(serial_run[0])

@@ -1,6 +1,6 @@
 """Benchmark suites: which images, ROIs, tasks, models and protocol a ``cem-bench run`` scores.
 
-A suite is a plain YAML file (``quick.yaml`` and ``full.yaml`` ship with the package; any other file can
+A suite is a plain YAML file (``quick.yaml`` and ``standard.yaml`` ship with the package; any other file can
 be named by path), validated here with pydantic. Image sources are ``skimage:NAME``, a file path
 (relative to the working directory), or ``assets:RELATIVE`` inside the shared assets folder
 (:func:`cem_bench.core.assets.asset_path`); an image may name a ``fallback`` used when its own source is not
@@ -37,7 +37,7 @@ class ImageSpec(ImageSource):
     def chosen(self) -> ImageSource:
         """The source used on this machine: its own when present, else the fallback."""
         if self.path() is not None or self.fallback is None:
-            return ImageSource(source=self.source, crop=self.crop)
+            return ImageSource(source=self.source, crop=self.crop, sha256=self.sha256)
         return self.fallback
 
 

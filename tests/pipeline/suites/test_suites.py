@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import needs_assets
 
 from cem_bench.cem.protocol import Protocol
 from cem_bench.core.errors import CemBenchError
@@ -26,17 +27,29 @@ def write(tmp_path: Path, **changes) -> Path:
 
 
 def test_shipped_suites_load_with_their_protocols():
-    assert {"quick", "full"} <= set(builtin_suites())
-    quick, full = load_suite("quick"), load_suite("full")
-    assert quick.protocol == Protocol(coarse=3, fine=10) and full.protocol == Protocol()
+    assert {"quick", "standard"} <= set(builtin_suites())
+    quick, standard = load_suite("quick"), load_suite("standard")
+    assert quick.protocol == Protocol(coarse=3, fine=10)
+    assert standard.protocol == Protocol(bank="div2k-8")  # the paper's: block 8, coarse 3, fine 50, tol 0.01
     assert all(task.label != "sr-x3" for task in quick.tasks)
-    assert full.rois_for(full.images[0].id) == [ROI(96, 152, 32)]
+    assert [task.label for task in standard.tasks] == ["sr-x2", "sr-x4", "dn-s50", "dr"]
+    lattice = [ROI(x, y, 32) for y in (32, 112, 192) for x in (32, 112, 192)]
+    assert all(standard.rois_for(image.id) == lattice for image in standard.images)
+    assert len(standard.images) == 13 and all(image.sha256 for image in standard.images)
     assert quick.id.startswith("quick@") and len(quick.hash) == 16
 
 
-def test_full_suite_images_are_256_pixels_with_or_without_assets():
-    for image in load_suite("full").images:
-        assert image.chosen().read().shape == (256, 256, 3)
+@needs_assets
+def test_standard_suite_images_are_the_fixed_256_pixel_crops():
+    for image in load_suite("standard").images:
+        assert image.chosen().read().shape == (256, 256, 3)  # read() checks the content sha256
+
+
+def test_a_fixed_image_hash_refuses_other_pixels(tmp_path):
+    other = {**GOOD["images"][0], "sha256": "0" * 64}
+    suite = load_suite(write(tmp_path, images=[other, GOOD["images"][1]]))
+    with pytest.raises(CemBenchError, match="does not have the content its suite fixes"):
+        suite.image("a").chosen().read()
 
 
 def test_a_suite_file_loads_and_its_hash_follows_its_content(tmp_path):

@@ -1,0 +1,80 @@
+"""Jobs: the units of one (model, task, image), scored together so that their ROIs share forwards.
+
+A job is the unit of work of the runner (and of an executor): ``score`` with every ROI of the image that
+is still to do, one map per ROI, each identical to a single-ROI run's. A budgeted run orders jobs by an
+estimate of their cost (cheapest first) and stops at its deadline; a job interrupted there keeps its
+finished samples in ``<out>/<suite>/.partial/<job key>.json`` and resumes from them in a later run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cem_bench.core.device import resolve_device
+from cem_bench.core.geometry import BlockGrid
+from cem_bench.pipeline.plan import Unit
+from cem_bench.pipeline.suites import Suite
+
+PARTIAL_DIR = ".partial"
+
+
+@dataclass(frozen=True)
+class Job:
+    units: tuple[Unit, ...]
+
+    @property
+    def first(self) -> Unit:
+        return self.units[0]
+
+    @property
+    def key(self) -> str:
+        """``MODEL.TASK.IMAGE``, e.g. ``imdn-x4.sr-x4.urban-024``."""
+        return f"{self.first.model}.{self.first.task.label}.{self.first.image}"
+
+
+def make_jobs(units: list[Unit]) -> list[Job]:
+    """Units grouped by (model, task, image), in plan order."""
+    groups: dict[tuple[str, str, str], list[Unit]] = {}
+    for unit in units:
+        groups.setdefault((unit.model, unit.task.label, unit.image), []).append(unit)
+    return [Job(tuple(members)) for members in groups.values()]
+
+
+def partial_path(out: str | Path, suite: Suite, job: Job) -> Path:
+    return Path(out) / suite.name / PARTIAL_DIR / f"{job.key}.json"
+
+
+@lru_cache(maxsize=64)
+def _forward_seconds(model_key: str, model: Any, shape: tuple[int, int], device: str) -> float:
+    """Seconds of one forward of ``model`` on a random input of ``shape`` (best of two, after a warm-up)."""
+    torch_device = resolve_device(device)
+    x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0)).to(torch_device)
+    best = float("inf")
+    with torch.inference_mode():
+        model(x)
+        for _ in range(2):
+            start = time.perf_counter()
+            model(x)
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def estimate_seconds(job: Job, suite: Suite, model: Any, device: str) -> float:
+    """A job's coarse-stage cost from one timed forward: every block's coarse samples once (the ROIs share
+    them), without the screen (which only lowers it). The fine stage depends on the map and is not counted;
+    this orders jobs and sizes the work left, it does not promise a time."""
+    task = job.first.task.build()
+    height, width = suite.image(job.first.image).chosen().read().shape[:2]
+    height, width = height // task.scale * task.scale, width // task.scale * task.scale
+    grid = BlockGrid(height, width, suite.protocol.block, task.scale)
+    seconds = _forward_seconds(job.first.card_ref, model, (height // task.scale, width // task.scale), device)
+    return seconds * (1 + grid.n_blocks * suite.protocol.coarse)
+
+
+__all__ = ["Job", "PARTIAL_DIR", "estimate_seconds", "make_jobs", "partial_path"]
