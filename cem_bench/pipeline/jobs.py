@@ -73,7 +73,10 @@ def estimate_seconds(job: Job, suite: Suite, model: Any, device: str) -> float:
     height, width = suite.image(job.first.image).chosen().read().shape[:2]
     height, width = height // task.scale * task.scale, width // task.scale * task.scale
     grid = BlockGrid(height, width, suite.protocol.block, task.scale)
-    seconds = _forward_seconds(job.first.card_ref, model, (height // task.scale, width // task.scale), device)
+    if hasattr(model, "configure"):
+        model.configure(task)  # e.g. the noise level of a noise-map model; scoring configures it again
+    key = f"{job.first.card_ref}/{task.label}"
+    seconds = _forward_seconds(key, model, (height // task.scale, width // task.scale), device)
     return seconds * (1 + grid.n_blocks * suite.protocol.coarse)
 
 

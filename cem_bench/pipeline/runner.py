@@ -198,11 +198,10 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     deadline = None
     if budget is not None:
         deadline = time.monotonic() + budget
-        costs = {job: estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device)
-                 for job in jobs}
+        costs = {job: _estimate(job, suite, weights, device) for job in jobs}
         jobs = sorted(jobs, key=lambda job: (costs[job], job.key))  # cheapest first
         tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
-                   f"{sum(costs.values()) / 3600:.1f} h of this device")
+                   f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
                    deadline=deadline)
     runner = get_executor(executor, **(executor_options or {}))
@@ -246,6 +245,14 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
                            for unit, error in failures.items())
         raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {listed}")
     return written
+
+
+def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str) -> float:
+    """The job's estimated seconds; a model that cannot even be timed goes last (its job reports the error)."""
+    try:
+        return estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device)
+    except CemBenchError:
+        return float("inf")
 
 
 def _weights_of(job: Job, weights: dict[str, str] | None) -> str | None:
