@@ -3,6 +3,8 @@
 * ``inconsistent_results`` — every derived number of every committed result file (unit metrics from its
   maps, PSNR gain, aggregates from its units) must be what the code derives from that file alone
   (:mod:`cem_bench.analysis.consistency`); no rescoring, so plain ``cem-bench check`` runs it;
+* ``inconsistent_units`` — the same for the committed unit records of a suite that is still being
+  computed (the standard suite), plus their provenance: protocol id, fixed image hashes, planned keys;
 * ``compare_trees`` — every committed result file has a regenerated twin that agrees with it under
   the rules of :mod:`cem_bench.pipeline.reproduction` (what may differ between CPU types, what may not);
 * ``stale_files`` — the committed reports must be exactly what ``cem-bench leaderboard`` / ``report``
@@ -15,9 +17,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cem_bench.analysis.consistency import derivation_problems
+from cem_bench.analysis.consistency import derivation_problems, unit_problems
 from cem_bench.core.errors import CemBenchError
+from cem_bench.pipeline.plan import plan
 from cem_bench.pipeline.reproduction import compare_result
+from cem_bench.pipeline.runner import UNITS_DIR
+from cem_bench.pipeline.suites import Suite
 from cem_bench.records.io import read_result, result_files
 
 MAX_LISTED = 10
@@ -34,6 +39,31 @@ def inconsistent_results(results_dir: str | Path, suite: str) -> tuple[list[str]
             problems.append(str(error) if str(path) in str(error) else f"{path}: {error}")
             continue
         problems += [f"{path}: {problem}" for problem in derivation_problems(record)]
+    return problems, len(paths)
+
+
+def inconsistent_units(results_dir: str | Path, suite: Suite) -> tuple[list[str], int]:
+    """Problems of the suite's committed unit records (``<results>/<suite>/.units/*.json``): schema, derived
+    numbers (as :func:`inconsistent_results`), and provenance — the suite's protocol id (bank hash
+    included), its fixed image content hashes, and a unit key that the suite's plan contains."""
+    folder = Path(results_dir) / suite.name / UNITS_DIR
+    paths = sorted(folder.glob("*.json"))
+    planned = {unit.key for unit in plan(suite)}
+    problems = []
+    for path in paths:
+        try:
+            unit = read_result(path, schema="suite_result#unit")
+        except CemBenchError as error:
+            problems.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+            continue
+        problems += unit_problems(unit, str(path))
+        if unit["key"] not in planned or path.stem != unit["key"]:
+            problems.append(f"{path}: unit {unit['key']} is not in suite {suite.name}'s plan")
+        if unit["protocol"]["id"] != suite.protocol.id:
+            problems.append(f"{path}: protocol {unit['protocol']['id']}, the suite's is {suite.protocol.id}")
+        image = suite.image(unit["image"]["id"]) if unit["image"]["id"] in {i.id for i in suite.images} else None
+        if image is None or (image.sha256 is not None and unit["image"]["sha256"] != image.sha256):
+            problems.append(f"{path}: image {unit['image']['id']} is not the suite's (content sha256 differs)")
     return problems, len(paths)
 
 

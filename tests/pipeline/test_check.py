@@ -125,3 +125,23 @@ def test_models_that_could_not_be_rescored_are_not_expected(tmp_path):
             (tmp_path / name / file).write_text(json.dumps({"x": 1}))
     assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"prn"})) == ([], 0)
     assert compare_trees(tmp_path / "old", tmp_path / "new", unscored=frozenset({"box"})) == (["dr/prn.json: not regenerated"], 0)
+
+
+def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
+    """`check --committed-only`: unit records must be valid, follow from their maps, and be the suite's."""
+    from cem_bench.pipeline.check import inconsistent_units
+    from cem_bench.pipeline.runner import run_suite
+    from cem_bench.pipeline.suites import load_suite
+
+    suite = load_suite(TINY)
+    run_suite(suite, ["box-blur-5"], out=tmp_path, progress=False, summary=False)
+    assert inconsistent_units(tmp_path, suite) == ([], 1)
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 0
+    unit_file = next((tmp_path / "tiny" / ".units").glob("*.json"))
+    record = json.loads(unit_file.read_text())
+    record["metrics"]["positive"] += 1  # a count that no longer follows from the map
+    record["protocol"]["id"] = "cem-v1/other"
+    unit_file.write_text(json.dumps(record))
+    problems, count = inconsistent_units(tmp_path, suite)
+    assert count == 1 and any("metrics.positive" in p for p in problems) and any("protocol" in p for p in problems)
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 2

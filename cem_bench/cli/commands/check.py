@@ -20,19 +20,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--params", default="params.yaml", help="DVC params file (default %(default)s)")
     parser.add_argument("--regenerate", action="store_true",
                         help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
+    parser.add_argument("--committed-only", action="store_true",
+                        help="check only the committed result files and unit records of the suite (schema, derived "
+                             "numbers, protocol, image hashes), not params or reports: for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
-    from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
+    from cem_bench.pipeline.check import compare_trees, inconsistent_results, inconsistent_units, stale_files, summarise
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
     from cem_bench.report.leaderboard import render
 
     results, reports = Path(args.results), Path(args.reports)
+    if args.committed_only:
+        suite = load_suite(args.suite)
+        inconsistent, files = inconsistent_results(results, suite.name)
+        unit_issues, units = inconsistent_units(results, suite)
+        if inconsistent or unit_issues:
+            print("\n".join(inconsistent + unit_issues), file=sys.stderr)
+            raise CemBenchError(f"{len(inconsistent) + len(unit_issues)} problem(s) in the committed {suite.name} "
+                                "results (listed above)")
+        print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
+              "maps and carry the suite's protocol and image hashes")
+        return 0
     params = read_params(args.params)
     suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
     # First: reports rendered from a self-contradicting file would only repeat (or refuse) its numbers.
