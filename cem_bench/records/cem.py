@@ -15,24 +15,39 @@ from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
 from cem_bench.records.provenance import environment, image_identity, model_identity
 
 
-def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
-                 model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
-    grid = result.grid
-    record = {
+def _identity(protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded, model: Any,
+              image_source: str) -> dict[str, Any]:
+    """What was scored: protocol (with the bank's hash), task, model and image identities."""
+    return {
         "schema_version": SCHEMA_VERSION,
         "protocol": protocol.describe(bank_sha256),
         "task": {**task.describe(), "degradation": degraded.info},
         "model": model_identity(model),
         "image": image_identity(degraded, image_source),
-        "roi": result.roi.as_dict(),
-        "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block,
-                 "roi_blocks": int(result.roi_mask.sum())},
+    }
+
+
+def _map_fields(result: CEMResult) -> dict[str, Any]:
+    """One ROI's map as stored: PSNR, effects, sample counts, standard errors, counts and range."""
+    return {
         "psnr_roi": round(result.psnr_roi, 6),
         "ce": map_to_json(result.ce),
         "n_samples": result.n_samples.tolist(),
         "stderr": map_to_json(result.stderr),
         "counts": effect_counts(result.ce),
         "effect_range": effect_range(result.ce),
+    }
+
+
+def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
+                 model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+    grid = result.grid
+    record = {
+        **_identity(protocol, bank_sha256, task, degraded, model, image_source),
+        "roi": result.roi.as_dict(),
+        "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block,
+                 "roi_blocks": int(result.roi_mask.sum())},
+        **_map_fields(result),
         "fine_blocks": result.fine_blocks,
         "forwards": result.forwards,
         "seconds": round(result.seconds, 3),
@@ -50,23 +65,14 @@ def build_multi_record(run: CEMRun, protocol: Protocol, bank_sha256: str, task: 
     grid = run.maps[0].grid
     maps = [{
         "roi": result.roi.as_dict(),
-        "psnr_roi": round(result.psnr_roi, 6),
-        "ce": map_to_json(result.ce),
-        "n_samples": result.n_samples.tolist(),
-        "stderr": map_to_json(result.stderr),
-        "counts": effect_counts(result.ce),
-        "effect_range": effect_range(result.ce),
+        **_map_fields(result),
         "metrics": {name: stored_metric(value) for name, value in map_metrics(result.ce, result.roi, grid).items()},
         "fine_blocks": result.fine_blocks,
         "forwards": result.forwards,
         "acceleration": result.acceleration,
     } for result in run.maps]
     record = {
-        "schema_version": SCHEMA_VERSION,
-        "protocol": protocol.describe(bank_sha256),
-        "task": {**task.describe(), "degradation": degraded.info},
-        "model": model_identity(model),
-        "image": image_identity(degraded, image_source),
+        **_identity(protocol, bank_sha256, task, degraded, model, image_source),
         "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block},
         "maps": maps,
         "groups": run.groups,

@@ -11,17 +11,13 @@ from pydantic import ConfigDict, Field
 
 from cem_bench.records.schema.base import (
     BlockMap,
-    Fraction,
     NonNegativeInt,
     NonNegativeNumber,
-    NonPositiveNumber,
     Number,
     OpenModel,
-    Percent,
     PositiveInt,
     SampleCounts,
     SchemaVersion,
-    StrictRecord,
 )
 from cem_bench.records.schema.cem import (
     Acceleration,
@@ -35,20 +31,7 @@ from cem_bench.records.schema.cem import (
     Roi,
     Task,
 )
-
-
-class MapMetrics(StrictRecord):
-    """The map's own numbers (PSNR-based ones live beside it); null = undefined (no effect at all)."""
-
-    positive: NonNegativeInt
-    negative: NonNegativeInt
-    zero: NonNegativeInt
-    positive_sum: NonNegativeNumber
-    negative_sum: NonPositiveNumber
-    effect_range: NonNegativeNumber
-    negative_fraction: Fraction | None
-    causal_radius: NonNegativeNumber | None
-    diffusion_index: Percent | None
+from cem_bench.records.schema.suite import MapMetrics
 
 
 class RoiMap(OpenModel):

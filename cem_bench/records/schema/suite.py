@@ -71,12 +71,9 @@ class CI(StrictRecord):  # $defs/ci
     n: NonNegativeInt
 
 
-class Metrics(StrictRecord):  # $defs/metrics
-    """One unit's numbers; null = undefined for this map (e.g. no effect at all)."""
+class MapMetrics(StrictRecord):
+    """The numbers a causal effect map gives alone; null = undefined for this map (e.g. no effect at all)."""
 
-    psnr_roi: Number
-    psnr_input: Number
-    psnr_gain: Number
     positive: NonNegativeInt
     negative: NonNegativeInt
     zero: NonNegativeInt
@@ -86,6 +83,14 @@ class Metrics(StrictRecord):  # $defs/metrics
     negative_fraction: Fraction | None
     causal_radius: NonNegativeNumber | None
     diffusion_index: Percent | None
+
+
+class Metrics(MapMetrics):  # $defs/metrics
+    """One unit's numbers: its map's, plus the PSNRs (and LAM's DI for SR)."""
+
+    psnr_roi: Number
+    psnr_input: Number
+    psnr_gain: Number
     # LAM Diffusion Index on the same window (SR only; null otherwise). May also be absent (older files):
     # absent stays absent and null stays null because dumps use exclude_unset, not exclude_none.
     lam_di: Percent | None = Field(default=None, description="LAM Diffusion Index on the same window "
