@@ -168,11 +168,12 @@ def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool)
 def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "results", executor: str = "serial",
               weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
               batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
-              tasks: list[str] | None = None, summary: bool = True, budget: float | None = None) -> list[Path]:
+              tasks: list[str] | None = None, summary: bool = True, budget: float | None = None,
+              order: str = "cheapest") -> list[Path]:
     """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
 
     Units are scored in jobs, one per (model, task, image), whose ROIs share forwards. ``budget`` (seconds)
-    orders jobs cheapest first and stops at the budget; finished units are cached and complete (model, task)
+    orders jobs cheapest first (``order="expensive"``: the most expensive first) and stops at the budget; finished units are cached and complete (model, task)
     files written, and a later run resumes where this one stopped. ``tasks`` (labels such as ``sr-x4``)
     keeps only those suite tasks; ``summary=False`` leaves
     ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
@@ -199,7 +200,10 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     if budget is not None:
         deadline = time.monotonic() + budget
         costs = {job: _estimate(job, suite, weights, device) for job in jobs}
-        jobs = sorted(jobs, key=lambda job: (costs[job], job.key))  # cheapest first
+        if order not in ("cheapest", "expensive"):
+            raise CemBenchError(f"order must be cheapest or expensive, got {order!r}")
+        sign = 1 if order == "cheapest" else -1  # a GPU takes the jobs a CPU would spend days on
+        jobs = sorted(jobs, key=lambda job: (sign * costs[job], job.key))
         tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
                    f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cem_bench import Protocol, ParameterError, score
+from cem_bench import ParameterError, Protocol, score
 from cem_bench.cli import main
 from cem_bench.records.io import read_result
 

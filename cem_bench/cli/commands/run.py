@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-summary", action="store_true", help="do not rewrite OUT/summary.json (DVC score stages)")
     parser.add_argument("--budget", type=duration, default=None,
                         help="stop after this much time (e.g. 2h, 90m, 3600s): cheapest jobs first, resumable")
+    parser.add_argument("--order", choices=("cheapest", "expensive"), default="cheapest",
+                        help="with --budget: which jobs first (default %(default)s; a GPU takes the expensive ones)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         written = run_suite(suite, models=models, out=args.out, executor=args.executor, progress=not args.quiet,
                             device=args.device, batch_size=args.batch_size, executor_options=options,
                             tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary,
-                            budget=args.budget)
+                            budget=args.budget, order=args.order)
     summary = "" if args.no_summary else f" and {args.out}/summary.json"
     print(f"wrote {len(written)} result files under {args.out}/{suite.name}{summary}")
     return 0
