@@ -15,7 +15,10 @@ from cem_bench.records.provenance import environment, image_identity, model_iden
 
 
 def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
-                 model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+                 model: Any, image_source: str, device: torch.device, batch_size: int | None,
+                 backend: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of one map; ``model`` is the loaded model (not the backend serving it), ``backend`` what
+    ran its forwards (``ServedModel.report()``; left out when unknown)."""
     grid = result.grid
     record = {
         "schema_version": SCHEMA_VERSION,
@@ -37,7 +40,7 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "seconds": round(result.seconds, 3),
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
         "acceleration": result.acceleration,
-        "environment": environment(device, batch_size, resumed_samples=result.resumed_samples),
+        "environment": environment(device, batch_size, backend=backend, resumed_samples=result.resumed_samples),
     }
     validate_result(record)
     return record
