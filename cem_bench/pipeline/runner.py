@@ -18,6 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from cem_bench.cem.backends import DEFAULT_BACKEND, check
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
@@ -60,8 +61,12 @@ def read_unit(path: Path) -> dict[str, Any]:
 
 
 def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str] | None = None,
-               device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
-    """Score one unit (or reuse its cache) and return its record as stored in JSON."""
+               device: str = "auto", batch_size: int | None = None, backend: str = DEFAULT_BACKEND) -> dict[str, Any]:
+    """Score one unit (or reuse its cache) and return its record as stored in JSON.
+
+    ``backend`` runs the CEM forwards (``score``'s); a cached unit is reused whichever backend computed it
+    (both give the same maps within the regeneration tolerance) and keeps recording the one that did.
+    """
     card = get_card(unit.card_ref)
     path = unit_path(out, suite, unit)
     expected = fingerprint(unit, suite, card)
@@ -78,7 +83,8 @@ def score_unit(unit: Unit, suite: Suite, out: str | Path, weights: dict[str, str
     task, roi = unit.task.build(), ROI(*unit.roi)
     choice = (weights or {}).get(unit.model)
     model = _load(unit.card_ref, None if choice is None else str(choice), device)
-    run = score(model, task, gt, roi, protocol=suite.protocol, device=device, batch_size=batch_size, progress=False)
+    run = score(model, task, gt, roi, protocol=suite.protocol, device=device, batch_size=batch_size, progress=False,
+                backend=backend)
     result = run.record
     ce = ce_array(result["ce"])
     grid = BlockGrid(run.degraded.gt.shape[0], run.degraded.gt.shape[1], result["grid"]["block"], task.scale)
@@ -144,8 +150,10 @@ def _runnable(units: list[Unit], weights: dict[str, str] | None, explicit: bool)
 def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "results", executor: str = "serial",
               weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
               batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
-              tasks: list[str] | None = None, summary: bool = True) -> list[Path]:
+              tasks: list[str] | None = None, summary: bool = True, backend: str = DEFAULT_BACKEND) -> list[Path]:
     """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
+
+    ``backend`` runs the CEM forwards of every unit (``torch``, or ``onnxruntime`` on CPU; LAM stays on torch).
 
     ``tasks`` (labels such as ``sr-x4``) keeps only those suite tasks; ``summary=False`` leaves
     ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
@@ -153,6 +161,7 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
     raised after every complete (model, task) file and ``<out>/summary.json`` have been written.
     """
+    check(backend, resolve_device(device))
     units = plan(suite, models)
     if tasks is not None:
         unknown = sorted(set(tasks) - {spec.label for spec in suite.tasks})
@@ -167,7 +176,8 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     skipped = set(units) - set(todo)
     records: dict[Unit, dict[str, Any]] = {unit: read_unit(unit_path(out, suite, unit)) for unit in units
                                            if unit in skipped}
-    work = partial(score_unit, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size)
+    work = partial(score_unit, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
+                   backend=backend)
     runner = get_executor(executor, **(executor_options or {}))
     failures: dict[Unit, BaseException] = {}
     bar = tqdm(total=len(todo), unit="map", desc=f"suite {suite.name}", disable=not progress)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.backends import DEFAULT_BACKEND, check, serve
 from cem_bench.cem.estimator import CEMEstimator, CEMResult
 from cem_bench.cem.fast import FastModel, measure_deviation
 from cem_bench.cem.protocol import Protocol
@@ -66,6 +67,7 @@ def score(
     progress: bool = True,
     acceleration: Acceleration = Acceleration(),
     checkpoint: str | Path | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> ScoredRun:
     """Score one model on one image and ROI.
 
@@ -74,13 +76,18 @@ def score(
     mapping RGB ``[B, 3, h, w]`` in ``[0, 1]`` to ``[B, 3, H, W]``). All inputs are validated
     before any forward pass, so bad input fails fast with :class:`CemBenchError`. ``acceleration``
     selects the exact accelerations (they never change the map); ``checkpoint`` is a file where
-    finished samples are kept so that an interrupted run resumes where it stopped.
+    finished samples are kept so that an interrupted run resumes where it stopped. ``backend`` runs the
+    forwards (``torch``, or ``onnxruntime`` on CPU: each exported graph checked against torch, docs/performance.md);
+    the record's ``environment.backend`` says what actually ran.
     """
     torch_device = resolve_device(device)
     task = get_task(task) if isinstance(task, str) else task
     roi = ROI.parse(roi) if isinstance(roi, str) else roi
     if batch_size is not None and batch_size < 1:
         raise ParameterError("batch_size", "must be at least 1")
+    check(backend, torch_device)
+    if protocol.fast and backend != DEFAULT_BACKEND:
+        raise ParameterError("backend", f"must be {DEFAULT_BACKEND} for a fast protocol (got {backend!r})")
     gt = task.prepare_gt(as_rgb(image))
     degraded = task.pair(gt, as_rgb(lq)) if lq is not None else task.degrade(gt, protocol.seed)
     roi.check_inside(*degraded.gt.shape[:2])
@@ -90,7 +97,9 @@ def score(
     if hasattr(model, "configure"):
         model.configure(task)
     model = model.to(torch_device).eval()
-    deviation, loaded = None, model
+    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
+    served = serve(backend, model, torch_device, config={"task": task.describe()})
+    deviation, loaded, model = None, model, served.model
     if protocol.fast:
         fast_model = FastModel(model, torch_device)
         gt_roi = torch.from_numpy(degraded.gt[roi.y : roi.y + roi.size, roi.x : roi.x + roi.size])
@@ -99,7 +108,9 @@ def score(
         model = fast_model
     estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration, checkpoint)
     result = estimator.run(degraded, roi)
-    record = build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device, batch_size)
+    record = build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device, batch_size,
+                          backend=served.report())
     if deviation is not None:
         record["fast_deviation"] = deviation
     return ScoredRun(result=result, degraded=degraded, task=task, record=record)
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cem_bench.cli.options import add_backend_option
 from cem_bench.pipeline.executors import available
 from cem_bench.pipeline.params import apply_params
 from cem_bench.pipeline.runner import run_suite
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--params", default=None, help="DVC params file whose `protocol` overrides the suite's (dvc.yaml)")
     parser.add_argument("--no-summary", action="store_true", help="do not rewrite OUT/summary.json (DVC score stages)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     options = {"address": args.address} if args.address else None
     written = run_suite(suite, models=models, out=args.out, executor=args.executor, progress=not args.quiet,
                         device=args.device, batch_size=args.batch_size, executor_options=options,
-                        tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary)
+                        tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary,
+                        backend=args.backend)
     summary = "" if args.no_summary else f" and {args.out}/summary.json"
     print(f"wrote {len(written)} result files under {args.out}/{suite.name}{summary}")
     return 0

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--roi", required=True, help="X,Y[,SIZE] in output pixels (SIZE default 32)")
     parser.add_argument("--out", required=True, help="output folder for result.json and cem.png")
     add_protocol_options(parser)
-    add_runtime_options(parser)
+    add_runtime_options(parser, backend=True)
     add_acceleration_options(parser)
     parser.set_defaults(func=run)
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     scored = score(model=args.model, task=task, image=args.image, roi=ROI.parse(args.roi), lq=args.lq,
                    protocol=protocol_from(args), device=args.device, batch_size=args.batch_size,
                    weights=args.weights, progress=not args.quiet, acceleration=acceleration_from(args),
-                   checkpoint=checkpoint)
+                   checkpoint=checkpoint, backend=args.backend)
     path = scored.write(args.out)
     checkpoint.unlink(missing_ok=True)
     if scored.result.resumed_samples:
