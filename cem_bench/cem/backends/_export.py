@@ -90,12 +90,18 @@ def code_identity(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
+def module_fields(module: nn.Module, opset: int, config: Mapping[str, Any] | None,
+                  versions: Mapping[str, str]) -> dict[str, Any]:
+    """Everything but the shape that decides an exported graph of ``module`` (see :func:`export_fields`)."""
+    return {"weights": weights_identity(module), "settings": module_settings(module), "config": dict(config or {}),
+            "class": f"{type(module).__module__}.{type(module).__qualname__}", "code": code_identity(module),
+            "opset": opset, "exporter": EXPORTER, "torch": torch.__version__, **dict(versions)}
+
+
 def export_fields(module: nn.Module, shape: Shape, opset: int, config: Mapping[str, Any] | None,
                   versions: Mapping[str, str]) -> dict[str, Any]:
     """Everything that decides the graph of ``module`` at ``shape``: hashed into the cache key, kept in the sidecar."""
-    return {"weights": weights_identity(module), "settings": module_settings(module), "config": dict(config or {}),
-            "class": f"{type(module).__module__}.{type(module).__qualname__}", "code": code_identity(module),
-            "shape": list(shape), "opset": opset, "exporter": EXPORTER, "torch": torch.__version__, **dict(versions)}
+    return {**module_fields(module, opset, config, versions), "shape": list(shape)}
 
 
 def cache_key(fields: Mapping[str, Any]) -> str:

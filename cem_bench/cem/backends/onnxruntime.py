@@ -92,6 +92,7 @@ class OnnxRuntimeModel(nn.Module):
         self.exports = 0  # graphs exported by this instance (cache misses)
         self.grad_calls = 0
         self.fallbacks: list[str] = []
+        self._fields: dict[str, Any] | None = None
 
     def report(self) -> dict[str, Any]:
         """What ran: ``requested``/``used``/``fallbacks`` (see ``ServedModel``) and the per-shape detail."""
@@ -151,7 +152,9 @@ class OnnxRuntimeModel(nn.Module):
         """Export or reuse the graph of this exact shape, open it and check it on ``batch``."""
         if batch.device.type != "cpu" or batch.dtype != torch.float32:
             return self._fallback(batch, f"input is {batch.dtype} on {batch.device}, not float32 on cpu", "none")
-        fields = _export.export_fields(self.module, tuple(batch.shape), self.opset, self.config, self.versions)
+        if self._fields is None:  # hashing the weights and code once per instance is enough
+            self._fields = _export.module_fields(self.module, self.opset, self.config, self.versions)
+        fields = {**self._fields, "shape": list(batch.shape)}
         path = self.cache_dir / f"{_export.cache_key(fields)}.onnx"
         failed = _export.read_failure(path)
         if failed is not None:
