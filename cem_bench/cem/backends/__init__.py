@@ -4,8 +4,8 @@ A backend is a module of this package with ``create(module, device, config, noti
 and ``check(device)`` (a one-line error when it cannot run here: a missing package, an unsupported device),
 registered by name in :data:`BACKENDS` and imported only when used (onnxruntime itself only when its backend
 is checked or serves a model). ``torch`` lives in ``eager.py``: a submodule called ``torch`` would shadow the
-torch package inside this one. The estimator never knows which
-backend runs: it calls ``ServedModel.model`` like any module, and the result records ``report()``.
+torch package inside this one. The estimator never knows which backend runs: it calls ``ServedModel.model``
+like any module, and the result records ``report()``.
 
 Decision: there is no ``auto``. Every onnxruntime graph is checked against torch on its first batch, but
 tracing can freeze a branch on a tensor value that this check cannot see (a user's model may have one),

@@ -1,6 +1,6 @@
-"""The ``torch`` backend (registered as ``torch``): the loaded module itself, eager, on its device (the reference every other backend
-is checked against). The module is returned unwrapped, so its resume key and outputs are exactly those
-of a run without backends."""
+"""The ``torch`` backend: the loaded module itself, eager, on its device (the reference every other backend
+is checked against). The module is returned unwrapped, so its resume key and outputs are exactly those of
+a run without backends."""
 
 from __future__ import annotations
 
