@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.backends import DEFAULT_BACKEND, available
 from cem_bench.cem.protocol import SAMPLINGS, Protocol
 from cem_bench.core.banks import DEFAULT_BANK
 from cem_bench.core.errors import CemBenchError
@@ -26,11 +27,19 @@ def add_protocol_options(parser: argparse.ArgumentParser) -> None:
                        help="channels-last + reduced precision: faster on GPUs, non-standard (protocol id +fast)")
 
 
-def add_runtime_options(parser: argparse.ArgumentParser, batch_unit: str = "interventions") -> None:
+def add_runtime_options(parser: argparse.ArgumentParser, batch_unit: str = "interventions", backend: bool = False) -> None:
     group = parser.add_argument_group("runtime")
     group.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default %(default)s)")
     group.add_argument("--batch-size", type=int, default=None, help=f"{batch_unit} per forward (default: automatic)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
+    if backend:  # CEM forwards only: LAM needs gradients, which stay on torch
+        add_backend_option(group)
+
+
+def add_backend_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=available(),
+                        help="what runs the forwards: torch, or onnxruntime on CPU (graphs checked against torch; "
+                             "docs/performance.md) (default %(default)s)")
 
 
 def add_acceleration_options(parser: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from cem_bench.cem.backends import DEFAULT_BACKEND, check
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import BudgetExhausted, CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
@@ -73,12 +74,15 @@ def _cached_record(unit: Unit, suite: Suite, out: str | Path, expected: str) -> 
 
 
 def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] | None = None, device: str = "auto",
-              batch_size: int | None = None, deadline: float | None = None) -> list[dict[str, Any]]:
+              batch_size: int | None = None, deadline: float | None = None,
+              backend: str = DEFAULT_BACKEND) -> list[dict[str, Any]]:
     """Score the units of one job that are not cached yet, together (their ROIs share forwards where that is
     cheaper), write each unit's record, and return every unit's record as stored in JSON.
 
     With ``deadline`` (``time.monotonic()``) a job not yet started past it, or reaching it while sampling,
     raises :class:`BudgetExhausted`; its finished samples stay in its partial file for the next run.
+    ``backend`` runs the CEM forwards; a cached unit is reused whichever backend computed it (both give
+    the same maps within the regeneration tolerance) and keeps recording the one that did.
     """
     card = get_card(job.first.card_ref)
     expected = {unit: fingerprint(unit, suite, card) for unit in job.units}
@@ -93,7 +97,7 @@ def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] |
         model = _load(job.first.card_ref, None if choice is None else str(choice), device)
         partial = partial_path(out, suite, job)
         run = score(model, task, source.read(), rois, protocol=suite.protocol, device=device, batch_size=batch_size,
-                    progress=False, checkpoint=partial, deadline=deadline)
+                    progress=False, checkpoint=partial, deadline=deadline, backend=backend)
         for unit, roi, result in zip(todo, rois, run.map_records):
             record = _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
                                   batch_size)
@@ -169,18 +173,20 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
               weights: dict[str, str] | None = None, progress: bool = True, device: str = "auto",
               batch_size: int | None = None, executor_options: dict[str, Any] | None = None,
               tasks: list[str] | None = None, summary: bool = True, budget: float | None = None,
-              order: str = "cheapest") -> list[Path]:
+              order: str = "cheapest", backend: str = DEFAULT_BACKEND) -> list[Path]:
     """Run ``suite`` and return the ``<out>/<suite>/<task>/<model>.json`` files written.
 
     Units are scored in jobs, one per (model, task, image), whose ROIs share forwards. ``budget`` (seconds)
     orders jobs cheapest first (``order="expensive"``: the most expensive first) and stops at the budget; finished units are cached and complete (model, task)
     files written, and a later run resumes where this one stopped. ``tasks`` (labels such as ``sr-x4``)
-    keeps only those suite tasks; ``summary=False`` leaves
+    keeps only those suite tasks; ``backend`` runs the CEM forwards of every unit (``torch``, or
+    ``onnxruntime`` on CPU; LAM stays on torch); ``summary=False`` leaves
     ``<out>/summary.json`` alone (a DVC score stage: the aggregate stage owns it).
 
     Failed units are retried once; units that still fail are reported in one :class:`CemBenchError`
     raised after every complete (model, task) file and ``<out>/summary.json`` have been written.
     """
+    check(backend, resolve_device(device))
     units = plan(suite, models)
     if tasks is not None:
         unknown = sorted(set(tasks) - {spec.label for spec in suite.tasks})
@@ -207,7 +213,7 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
         tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
                    f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
-                   deadline=deadline)
+                   deadline=deadline, backend=backend)
     runner = get_executor(executor, **(executor_options or {}))
     failures: dict[Unit, BaseException] = {}
     stopped: list[Job] = []

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.backends import DEFAULT_BACKEND, check, serve
 from cem_bench.cem.estimator import CEMEstimator, CEMResult, CEMRun, SamplingPlan
 from cem_bench.cem.fast import FastModel, measure_deviation
 from cem_bench.cem.protocol import Protocol
@@ -157,6 +158,7 @@ def score(
     sharing: str = "auto",
     on_cost: Callable[[RunCost], None] | None = None,
     deadline: float | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> ScoredRun:
     """Score one model on one image and one or several ROIs.
 
@@ -174,13 +176,18 @@ def score(
     timed forward's estimate, then (with the gradient screen on) the refined plan once the screen and
     the crop check have run. An exception it raises stops the run there. ``deadline`` (``time.monotonic()``)
     stops sampling with :class:`~cem_bench.core.errors.BudgetExhausted` once reached (with ``checkpoint``,
-    a later call resumes where it stopped).
+    a later call resumes where it stopped). ``backend`` runs the forwards (``torch``, or ``onnxruntime`` on
+    CPU: each exported graph checked against torch, docs/performance.md); the record's
+    ``environment.backend`` says what actually ran.
     """
     if sharing not in SHARINGS:
         raise ParameterError("sharing", f"must be one of {', '.join(SHARINGS)}, got {sharing!r}")
     prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
     task, rois, degraded, torch_device = prepared.task, prepared.rois, prepared.degraded, prepared.device
     model, bank = prepared.model, prepared.bank
+    check(backend, torch_device)
+    if protocol.fast and backend != DEFAULT_BACKEND:
+        raise ParameterError("backend", f"must be {DEFAULT_BACKEND} for a fast protocol (got {backend!r})")
     on_sampling = None
     if on_cost is not None:
         on_cost(prepared.cost)
@@ -189,7 +196,9 @@ def score(
         if acceleration.screen:  # without it the timed bound is already the run's own
             def on_sampling(plan: SamplingPlan) -> None:
                 on_cost(timed.after_screen(plan))
-    deviation, loaded = None, model
+    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
+    served = serve(backend, model, torch_device, config={"task": task.describe()})
+    deviation, loaded, model = None, model, served.model
     if protocol.fast:
         if len(rois) > 1:
             raise ParameterError("fast", "takes one ROI (its deviation is measured on that ROI)")
@@ -203,12 +212,12 @@ def score(
                              checkpoint, on_sampling, deadline)
     run = estimator.run_many(degraded, rois, sharing)
     singles = [build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device,
-                            batch_size) for result in run.maps]
+                            batch_size, backend=served.report()) for result in run.maps]
     if len(rois) == 1:
         record = singles[0]
     else:
         record = build_multi_record(run, protocol, bank.sha256, task, degraded, loaded, source_name(image),
-                                    torch_device, batch_size)
+                                    torch_device, batch_size, backend=served.report())
     if deviation is not None:
         record["fast_deviation"] = deviation
     return ScoredRun(run=run, degraded=degraded, task=task, record=record, map_records=singles)

@@ -40,7 +40,10 @@ def _map_fields(result: CEMResult) -> dict[str, Any]:
 
 
 def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
-                 model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+                 model: Any, image_source: str, device: torch.device, batch_size: int | None,
+                 backend: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of one map; ``model`` is the loaded model (not the backend serving it), ``backend`` what
+    ran its forwards (``ServedModel.report()``; left out when unknown)."""
     grid = result.grid
     record = {
         **_identity(protocol, bank_sha256, task, degraded, model, image_source),
@@ -53,14 +56,15 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "seconds": round(result.seconds, 3),
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
         "acceleration": result.acceleration,
-        "environment": environment(device, batch_size, resumed_samples=result.resumed_samples),
+        "environment": environment(device, batch_size, backend=backend, backend=backend, resumed_samples=result.resumed_samples),
     }
     validate_result(record)
     return record
 
 
 def build_multi_record(run: CEMRun, protocol: Protocol, bank_sha256: str, task: Task, degraded: Degraded,
-                       model: Any, image_source: str, device: torch.device, batch_size: int | None) -> dict[str, Any]:
+                       model: Any, image_source: str, device: torch.device, batch_size: int | None,
+                       backend: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record of several ROIs of one image (kind ``multi_result``): one entry of ``maps`` per ROI."""
     grid = run.maps[0].grid
     maps = [{

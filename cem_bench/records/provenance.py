@@ -29,8 +29,10 @@ def image_identity(degraded: Degraded, source: str) -> dict[str, Any]:
     }
 
 
-def environment(device: Any, batch_size: int | None, **extra: Any) -> dict[str, Any]:
-    """Package version, git revision, torch, device, batch size and creation time (UTC) of a run."""
+def environment(device: Any, batch_size: int | None, backend: dict[str, Any] | None = None,
+                **extra: Any) -> dict[str, Any]:
+    """Package version, git revision, torch, device, batch size, the backend that ran the forwards (when
+    given; a record without one ran on torch) and creation time (UTC) of a run."""
     import datetime as dt
 
     import torch
@@ -44,6 +46,7 @@ def environment(device: Any, batch_size: int | None, **extra: Any) -> dict[str, 
         "torch": torch.__version__,
         "device": str(device),
         "batch_size": batch_size,
+        **({} if backend is None else {"backend": backend}),
         **extra,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -92,3 +93,19 @@ def test_models_list_shows_analytic_and_real_models(capsys):
     out = capsys.readouterr().out
     for name in ("identity", "box-blur-5", "nearest-x4", "bicubic-x4", "dncnn-color-blind"):
         assert name in out
+
+
+def test_score_and_run_take_a_backend(gt_png, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("CEM_BENCH_CACHE", str(tmp_path / "cache"))
+    assert main(score_args(gt_png, tmp_path / "score", "--backend", "onnxruntime", "--device", "cpu")) == 0
+    backend = json.loads((tmp_path / "score" / "result.json").read_text())["environment"]["backend"]
+    assert backend["requested"] == backend["used"] == "onnxruntime" and backend["fallbacks"] == []
+    suite = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
+    assert main(["run", "--suite", str(suite), "--models", "box-blur-3", "--out", str(tmp_path / "run"),
+                 "--device", "cpu", "--quiet", "--no-summary", "--backend", "onnxruntime"]) == 0
+    units = list((tmp_path / "run" / "tiny" / ".units").glob("*.json"))
+    assert len(units) == 1 and json.loads(units[0].read_text())["environment"]["backend"]["used"] == "onnxruntime"
+    capsys.readouterr()
+    assert main(score_args(gt_png, tmp_path / "fast", "--backend", "onnxruntime", "--fast")) == 2
+    assert capsys.readouterr().err == "cem-bench: error: --backend must be torch for a fast protocol (got 'onnxruntime')\n"

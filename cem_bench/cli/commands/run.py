@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cem_bench.cli.options import add_backend_option
 from cem_bench.core.files import output_folder
 from cem_bench.pipeline.executors import available
 from cem_bench.pipeline.params import apply_params
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--order", choices=("cheapest", "expensive"), default="cheapest",
                         help="with --budget: which jobs first (default %(default)s; a GPU takes the expensive ones)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         written = run_suite(suite, models=models, out=args.out, executor=args.executor, progress=not args.quiet,
                             device=args.device, batch_size=args.batch_size, executor_options=options,
                             tasks=args.tasks.split(",") if args.tasks else None, summary=not args.no_summary,
-                            budget=args.budget, order=args.order)
+                            budget=args.budget, order=args.order, backend=args.backend)
     summary = "" if args.no_summary else f" and {args.out}/summary.json"
     print(f"wrote {len(written)} result files under {args.out}/{suite.name}{summary}")
     return 0

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"run even when the plan says it may take over {format_seconds(MAX_SECONDS)} or over "
                              f"{MEMORY_FRACTION:.0%} of the device's memory (the plan is printed to stderr first)")
     add_protocol_options(parser)
-    add_runtime_options(parser)
+    add_runtime_options(parser, backend=True)
     add_acceleration_options(parser)
     parser.set_defaults(func=run)
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         scored = score(model=args.model, task=task, image=args.image, roi=rois, lq=args.lq, protocol=protocol,
                        device=args.device, batch_size=args.batch_size, weights=args.weights, progress=not args.quiet,
                        acceleration=acceleration, checkpoint=checkpoint, on_cost=gate(args.quiet, args.yes),
-                       sharing=args.sharing)
+                       sharing=args.sharing, backend=args.backend)
         path = scored.write(out)
     checkpoint.unlink(missing_ok=True)
     resumed = scored.record["environment"].get("resumed_samples", 0)

@@ -15,6 +15,7 @@ from cem_bench.records.schema.base import (
     AtLeastTwo,
     BlockMap,
     Int,
+    NonEmptyStr,
     NonNegativeInt,
     NonNegativeNumber,
     Number,
@@ -100,6 +101,15 @@ class EffectRange(OpenModel):
     argmin: Any
 
 
+class Backend(OpenModel):
+    """``environment.backend``: what ran the forwards (``ServedModel.report()``; a backend adds its own keys).
+    Absent in results written before backends existed, which ran on torch."""
+
+    requested: NonEmptyStr  # the backend asked for: torch, onnxruntime
+    used: Literal["torch", "onnxruntime", "mixed", "none"]  # mixed: some input shapes fell back to torch
+    fallbacks: list[str]  # one line per input shape that fell back
+
+
 class Environment(OpenModel):
     """``provenance.environment``: versions and device (``git_revision`` is ``{commit, dirty}``, not checked)."""
 
@@ -107,6 +117,7 @@ class Environment(OpenModel):
     git_revision: Any
     torch: Any
     device: Any
+    backend: Omittable[Backend] = omitted()
 
 
 class Window(OpenModel):

@@ -21,6 +21,7 @@ from cem_bench.records.schema.base import (
     NonNegativeNumber,
     NonPositiveNumber,
     Number,
+    Omittable,
     OpenFraction,
     OpenModel,
     Percent,
@@ -30,8 +31,9 @@ from cem_bench.records.schema.base import (
     Sha256,
     Size2,
     StrictRecord,
+    omitted,
 )
-from cem_bench.records.schema.cem import EffectRange, Grid, Roi, TaskName
+from cem_bench.records.schema.cem import Backend, EffectRange, Grid, Roi, TaskName
 
 # --- shared definitions (the old schema's $defs) ----------------------------------------------------------
 
@@ -116,6 +118,7 @@ class UnitEnvironment(OpenModel):
     package_version: Any
     git_revision: Any
     device: Any
+    backend: Omittable[Backend] = omitted()
 
 
 class Unit(OpenModel):  # $defs/unit, also cached alone as <out>/<suite>/.units/<key>.json
