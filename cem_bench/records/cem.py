@@ -56,7 +56,7 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "seconds": round(result.seconds, 3),
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
         "acceleration": result.acceleration,
-        "environment": environment(device, batch_size, backend=backend, backend=backend, resumed_samples=result.resumed_samples),
+        "environment": environment(device, batch_size, backend=backend, resumed_samples=result.resumed_samples),
     }
     validate_result(record)
     return record
@@ -82,7 +82,7 @@ def build_multi_record(run: CEMRun, protocol: Protocol, bank_sha256: str, task: 
         "groups": run.groups,
         "forwards": run.forwards,
         "seconds": round(run.seconds, 3),
-        "environment": environment(device, batch_size,
+        "environment": environment(device, batch_size, backend=backend,
                                    resumed_samples=sum(run.maps[group[0]].resumed_samples for group in run.groups)),
     }
     validate_result(record, "multi_result")
