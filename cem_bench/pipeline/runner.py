@@ -101,7 +101,7 @@ def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] |
         for unit, roi, result in zip(todo, rois, run.map_records):
             record = _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
                                   batch_size)
-            write_result(record, unit_path(out, suite, unit), schema="suite_result#unit")
+            write_result(record, unit_path(out, suite, unit), schema="suite_result#unit", compact=True)
             records[unit] = record
         partial.unlink(missing_ok=True)
     return [records[unit] for unit in job.units]
@@ -230,7 +230,7 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
                 continue
             for unit, record in zip(job.units, outcome):
                 if not unit_path(out, suite, unit).is_file():  # a remote executor may not share the disk
-                    write_result(record, unit_path(out, suite, unit), schema="suite_result#unit")
+                    write_result(record, unit_path(out, suite, unit), schema="suite_result#unit", compact=True)
                 records[unit] = record
             bar.update(len(job.units))
             bar.set_postfix_str(job.key, refresh=False)

@@ -45,10 +45,13 @@ def git_revision() -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
-def write_result(record: dict[str, Any], path: str | Path, schema: str = "result") -> Path:
+def write_result(record: dict[str, Any], path: str | Path, schema: str = "result", compact: bool = False) -> Path:
+    """Validate ``record`` as kind ``schema`` and write it atomically: indented for reading, or ``compact``
+    (no whitespace: the runner's unit records, committed by the thousand for the standard suite)."""
     validate_result(record, schema)
     path = Path(path)
-    atomic_write_bytes(path, (json.dumps(record, indent=1, allow_nan=False) + "\n").encode())
+    text = json.dumps(record, separators=(",", ":"), allow_nan=False) if compact else json.dumps(record, indent=1, allow_nan=False)
+    atomic_write_bytes(path, (text + "\n").encode())
     return path
 
 
