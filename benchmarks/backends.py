@@ -1,5 +1,5 @@
 """Torch eager vs the onnxruntime backend, alternating in one run: per-image forward time and whole
-`cem-bench score` wall, at the standard suite's sizes (suite `full`: cem_demo_2, 256x256, ROI 96,152,32).
+`cem-bench score` wall, at the standard suite's image size (cem_demo_2, 256x256, ROI 96,152,32).
 
     python backends.py                          # forwards: 5 models x (batch 1, automatic batch)
     python backends.py --score --fine 10        # also whole `cem-bench score` runs (hours on a CPU for craft-x4)

@@ -22,7 +22,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "cem_bench" / "records" / "schem
 # Committed JSON that is not a record: what reads or writes it uses no schema (aggregate.build_summary,
 # `cem-bench data verify`).
 NOT_RECORDS = {"summary.json", "datasets.json"}
-SUITE_FILES = sorted(RESULTS.glob("*/*/*.json"))  # <suite>/<task label>/<model>.json, read as suite_result
+# <suite>/<task label>/<model>.json, read as suite_result; <suite>/.units/<key>.json (committed for the
+# standard suite, which is computed in budgeted runs) are unit records, read as suite_result#unit.
+SUITE_FILES = sorted(p for p in RESULTS.glob("*/*/*.json") if not p.parent.name.startswith("."))
+UNIT_FILES = sorted(RESULTS.glob("*/.units/*.json"))
 
 
 def _load(path: Path) -> Any:
@@ -38,7 +41,8 @@ def _roundtrip(record: Any, kind: str) -> Any:
 def test_every_committed_json_is_a_known_kind():
     committed = sorted(RESULTS.rglob("*.json"))
     assert committed, f"no results under {RESULTS}"
-    unknown = [path for path in committed if path not in SUITE_FILES and path.name not in NOT_RECORDS]
+    unknown = [path for path in committed
+               if path not in SUITE_FILES and path not in UNIT_FILES and path.name not in NOT_RECORDS]
     assert unknown == [], "a new kind of committed JSON: give it a schema or add it to NOT_RECORDS"
     assert len(SUITE_FILES) >= 30
 
@@ -50,6 +54,12 @@ def test_committed_suite_results_validate_and_roundtrip_exactly(path):
     assert canonical(_roundtrip(record, "suite_result")) == canonical(record)
     for unit in record["units"]:  # the runner caches and rereads every unit alone
         assert canonical(_roundtrip(unit, "suite_result#unit")) == canonical(unit)
+
+
+def test_committed_unit_records_validate_and_roundtrip_exactly():
+    for path in UNIT_FILES:  # hundreds: one test, not one per file
+        unit = _load(path)
+        assert canonical(_roundtrip(unit, "suite_result#unit")) == canonical(unit), path
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda path: path.name)
