@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cem_bench.cli.options import add_backend_option
 from cem_bench.core.errors import CemBenchError
 
 
@@ -21,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--regenerate", action="store_true",
                         help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
     parser.set_defaults(func=run)
 
 
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.regenerate:
         return 0
     with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
-        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
+        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False, backend=args.backend)
         absent = frozenset(models_without_weights(plan(suite)))
         differences, flips = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
     if absent:
