@@ -63,8 +63,8 @@ def task_flags(task: dict[str, Any]) -> list[str]:
     return flags
 
 
-def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batches: list[str], rounds: int,
-                  cache: Path | None) -> list[list[Any]]:
+def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batches: list[str],
+                  rounds: int) -> list[list[Any]]:
     """One row per batch: per-image ms of each backend, the ratio, prepare seconds, check difference, backend used."""
     task = get_task(**task_options)
     model = load_model(name)
@@ -76,8 +76,7 @@ def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batch
         size = auto_batch_size(gt.shape[0] * gt.shape[1], torch.device("cpu")) if label == "auto" else int(label)
         x = lq.expand(size, *lq.shape[1:]).contiguous()
         notices: list[str] = []
-        served = serve("onnxruntime", model, "cpu", config={"task": task.describe()}, notice=notices.append,
-                       cache_dir=cache)
+        served = serve("onnxruntime", model, "cpu", config={"task": task.describe()}, notice=notices.append)
         runs: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
         with torch.inference_mode():
             start = time.perf_counter()
@@ -146,7 +145,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per forward timing")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch and onnxruntime threads")
     parser.add_argument("--side", type=int, default=256, help="ground-truth side (the standard suite's 256)")
-    parser.add_argument("--cache", type=Path, default=None, help="onnx graph cache (default: the usual, ~/.cache/cem-bench/onnx)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="$CEM_BENCH_CACHE for the whole run, score subprocesses included (graphs in CACHE/onnx)")
     parser.add_argument("--score", action="store_true", help="also time whole `cem-bench score` runs (long)")
     parser.add_argument("--roi", default="96,152,32", help="score: ROI (the standard suite's)")
     parser.add_argument("--coarse", default="3", help="score: coarse interventions (standard 3)")
@@ -158,6 +158,8 @@ def main() -> None:
         args.models, args.side, args.rounds, args.score = "zoo-sr-rcan-ca", 32, 2, True
         args.roi, args.coarse, args.fine = "8,8,16", "1", "1"
     torch.set_num_threads(args.threads)
+    if args.cache is not None:
+        os.environ["CEM_BENCH_CACHE"] = str(args.cache)
     chosen = dict(MODELS)
     names = args.models.split(",")
     unknown = [name for name in names if name not in chosen]
@@ -167,7 +169,7 @@ def main() -> None:
     gt = standard_image(args.side)
     load = os.getloadavg()[0]
     print(f"{machine(torch.device('cpu'))}, torch {torch.__version__}; load average {load:.2f} on {os.cpu_count()} cores")
-    forwards = [row for name in names for row in time_forwards(name, chosen[name], gt, batches, args.rounds, args.cache)]
+    forwards = [row for name in names for row in time_forwards(name, chosen[name], gt, batches, args.rounds)]
     print(f"\nper-image forward, ms (median of {args.rounds} alternating rounds; load average now {os.getloadavg()[0]:.2f})")
     print(tabulate(forwards, headers=["model", "input", "batch", "torch", "onnxruntime", "ratio", "range", "prepare s",
                                       "check diff", "served by"], tablefmt="github"))

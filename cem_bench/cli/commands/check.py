@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cem_bench.cli.options import add_backend_option
 from cem_bench.core.errors import CemBenchError
 
 
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="check only the committed result files and unit records of the suite (schema, derived "
                              "numbers, protocol, image hashes), not params or reports: for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
     parser.set_defaults(func=run)
 
 
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.regenerate:
         return 0
     with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:
-        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False)
+        run_suite(suite, out=folder, progress=not args.quiet, device="cpu", summary=False, backend=args.backend)
         absent = frozenset(models_without_weights(plan(suite)))
         differences, flips = compare_trees(results / suite.name, Path(folder) / suite.name, unscored=absent)
     if absent:
