@@ -55,7 +55,7 @@ def committed(tmp_path_factory) -> Path:
     args = ["--suite", str(root / "tiny.yaml")]
     assert main(["data", "params", *args, "--out", str(root / "params.yaml")]) == 0
     assert main(["run", *args, "--params", str(root / "params.yaml"), "--out", str(root / "results"), "--quiet"]) == 0
-    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard.md")]) == 0
+    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard-tiny.md")]) == 0
     assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings.md")]) == 0
     return root
 
@@ -70,14 +70,17 @@ def test_committed_results_pass_and_regenerate_identically(committed):
 
 
 def test_a_stale_report_fails(committed, capsys):
-    report = committed / "reports" / "leaderboard.md"
+    report = committed / "reports" / "leaderboard-tiny.md"
     original = report.read_text()
     report.write_text(original + "\nhand edit\n")
     try:
         assert check(committed) == 2
-        assert "leaderboard.md: stale" in capsys.readouterr().err
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
+        assert check(committed, "--committed-only") == 2  # a suite still being computed: its leaderboard too
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
     finally:
         report.write_text(original)
+    assert check(committed, "--committed-only") == 0
 
 
 def test_a_changed_effect_fails_the_plain_check_one_line_per_number(committed, capsys):
@@ -136,7 +139,11 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     suite = load_suite(TINY)
     run_suite(suite, ["box-blur-5"], out=tmp_path, progress=False, summary=False)
     assert inconsistent_units(tmp_path, suite) == ([], 1)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 0
+    reports = ["--reports", str(tmp_path / "reports")]
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(tmp_path),
+                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # the check wants it too
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 0
     unit_file = next((tmp_path / "tiny" / ".units").glob("*.json"))
     record = json.loads(unit_file.read_text())
     record["metrics"]["positive"] += 1  # a count that no longer follows from the map
@@ -144,4 +151,4 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     unit_file.write_text(json.dumps(record))
     problems, count = inconsistent_units(tmp_path, suite)
     assert count == 1 and any("metrics.positive" in p for p in problems) and any("protocol" in p for p in problems)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 2
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
     parser.add_argument("--committed-only", action="store_true",
                         help="check only the committed result files and unit records of the suite (schema, derived "
-                             "numbers, protocol, image hashes), not params or reports: for a suite still being computed")
+                             "numbers, protocol, image hashes) and its leaderboard, not params, summary or findings: "
+                             "for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
     parser.set_defaults(func=run)
@@ -32,10 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
     from cem_bench.pipeline.check import compare_trees, inconsistent_results, inconsistent_units, stale_files, summarise
+    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.report.leaderboard import render
 
     results, reports = Path(args.results), Path(args.reports)
     if args.committed_only:
@@ -48,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
                                 "results (listed above)")
         print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
               "maps and carry the suite's protocol and image hashes")
+        board = reports / leaderboard_file(suite.name)  # coverage included: it changes with every unit committed
+        stale = stale_files({board: lambda: render_leaderboard(results, suite)})
+        if stale:
+            raise CemBenchError(summarise(stale, "stale file(s)"))
+        print(f"{board} matches the committed {suite.name} results and unit records")
         return 0
     params = read_params(args.params)
     suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
-                 reports / "leaderboard.md": lambda: render(results, suite)}
+                 reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
     renderers[reports / "findings.md"] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
     if problems:
