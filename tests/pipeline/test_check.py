@@ -56,7 +56,7 @@ def committed(tmp_path_factory) -> Path:
     args = ["--suite", str(root / "tiny.yaml")]
     assert main(["data", "params", *args, "--out", str(root / "params.yaml")]) == 0
     assert main(["run", *args, "--params", str(root / "params.yaml"), "--out", str(root / "results"), "--quiet"]) == 0
-    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard.md")]) == 0
+    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard-tiny.md")]) == 0
     assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings.md")]) == 0
     return root
 
@@ -71,14 +71,17 @@ def test_committed_results_pass_and_regenerate_identically(committed):
 
 
 def test_a_stale_report_fails(committed, capsys):
-    report = committed / "reports" / "leaderboard.md"
+    report = committed / "reports" / "leaderboard-tiny.md"
     original = report.read_text()
     report.write_text(original + "\nhand edit\n")
     try:
         assert check(committed) == 2
-        assert "leaderboard.md: stale" in capsys.readouterr().err
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
+        assert check(committed, "--committed-only") == 2  # a suite still being computed: its leaderboard too
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
     finally:
         report.write_text(original)
+    assert check(committed, "--committed-only") == 0
 
 
 def test_a_changed_effect_fails_the_plain_check_one_line_per_number(committed, capsys):
@@ -137,7 +140,11 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     suite = load_suite(TINY)
     run_suite(suite, ["box-blur-5"], out=tmp_path, progress=False, summary=False)
     assert inconsistent_units(tmp_path, suite) == ([], 1)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 0
+    reports = ["--reports", str(tmp_path / "reports")]
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(tmp_path),
+                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # the check wants it too
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 0
     unit_file = next((tmp_path / "tiny" / ".units").glob("*.json"))
     record = json.loads(unit_file.read_text())
     record["metrics"]["positive"] += 1  # a count that no longer follows from the map
@@ -145,7 +152,7 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     unit_file.write_text(json.dumps(record))
     problems, count = inconsistent_units(tmp_path, suite)
     assert count == 1 and any("metrics.positive" in p for p in problems) and any("protocol" in p for p in problems)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 2
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
 
 
 SAMPLED = "box-blur-5.dn-s50.coffee.r16-16-16"
@@ -160,6 +167,8 @@ def sampled(tmp_path) -> tuple[Path, Path]:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-5"], "ci_sample": [SAMPLED]}))
     run_suite(load_suite(path), out=tmp_path / "results", progress=False, summary=False)
+    assert main(["leaderboard", "--suite", str(path), "--results", str(tmp_path / "results"),
+                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # --committed-only checks it
     return path, tmp_path / "results" / "tiny" / ".units" / f"{SAMPLED}.json"
 
 
@@ -200,11 +209,13 @@ def test_an_effect_moved_within_tolerance_passes_and_beyond_it_fails(sampled, ca
     suite, unit_file = sampled
     original = unit_file.read_text()
     _edit_effect(unit_file, 2e-3)  # under the 5e-3 dB that CPU types may differ by
-    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only"]) == 0
+    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only",
+                 "--reports", str(suite.parent / "reports")]) == 0
     assert sample_check(suite) == 0
     unit_file.write_text(original)
     i, j = _edit_effect(unit_file, 0.02)
-    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only"]) == 0
+    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only",
+                 "--reports", str(suite.parent / "reports")]) == 0
     capsys.readouterr()
     assert sample_check(suite) == 2
     err = capsys.readouterr().err.splitlines()

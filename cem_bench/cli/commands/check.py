@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "committed unit record (same rules); no params or reports: for a suite still being computed")
     parser.add_argument("--committed-only", action="store_true",
                         help="check only the committed result files and unit records of the suite (schema, derived "
-                             "numbers, protocol, image hashes), not params or reports: for a suite still being computed")
+                             "numbers, protocol, image hashes) and its leaderboard, not params, summary or findings: "
+                             "for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
     parser.set_defaults(func=run)
@@ -41,16 +42,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
     from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
+    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.report.leaderboard import render
 
     results, reports = Path(args.results), Path(args.reports)
     if args.committed_only or args.rescore_sample:
         suite = load_suite(args.suite)
         if args.committed_only:
-            _check_committed(results, suite)
+            _check_committed(results, reports, suite)
         if args.rescore_sample:
             _check_sample(results, suite, args)
         return 0
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
-                 reports / "leaderboard.md": lambda: render(results, suite)}
+                 reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
     renderers[reports / "findings.md"] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
     if problems:
@@ -88,9 +89,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_committed(results: Path, suite: Suite) -> None:
-    """``--committed-only``: the suite's committed result files and unit records, without rescoring."""
-    from cem_bench.pipeline.check import inconsistent_results, inconsistent_units
+def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
+    """``--committed-only``: the suite's committed result files and unit records, without rescoring, and
+    its leaderboard (coverage included: it changes with every unit committed)."""
+    from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
+    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
 
     inconsistent, files = inconsistent_results(results, suite.name)
     unit_issues, units = inconsistent_units(results, suite)
@@ -100,6 +103,11 @@ def _check_committed(results: Path, suite: Suite) -> None:
                             "results (listed above)")
     print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
           "maps and carry the suite's protocol and image hashes")
+    board = reports / leaderboard_file(suite.name)
+    stale = stale_files({board: lambda: render_leaderboard(results, suite)})
+    if stale:
+        raise CemBenchError(summarise(stale, "stale file(s)"))
+    print(f"{board} matches the committed {suite.name} results and unit records")
 
 
 def _check_sample(results: Path, suite: Suite, args: argparse.Namespace) -> None:
