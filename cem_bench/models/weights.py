@@ -40,6 +40,7 @@ from cem_bench.core.assets import assets_dir
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import file_sha256
 from cem_bench.models.card import ModelCard, Weights
+from cem_bench.models.key_hints import container_hint
 from model_registry import ROOT as REGISTRY_ROOT
 
 
@@ -226,15 +227,17 @@ def _load(path: Path) -> Any:
 
 
 def read_state_dict(path: str | Path, key: str | None = None, strip_prefix: str | None = None) -> dict[str, torch.Tensor]:
-    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``; failures are one line."""
+    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``; failures are one line
+    naming the card field that fixes them (``weights.key`` when the weights sit one level down)."""
     path = Path(path)
     state = _load(path)
     if key is not None:
         if not isinstance(state, dict) or key not in state:
-            raise CemBenchError(f"checkpoint {path.name} has no key {key!r}")
+            raise CemBenchError(f"checkpoint {path.name} has no key {key!r} (weights.key): {container_hint(state)}")
         state = state[key]
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
-        raise CemBenchError(f"checkpoint {path.name} is not a state dict of tensors")
+        where = f"under weights.key {key!r} " if key is not None else ""
+        raise CemBenchError(f"checkpoint {path.name} is not a state dict of tensors {where}({container_hint(state)})")
     if strip_prefix:
         state = {(k[len(strip_prefix):] if k.startswith(strip_prefix) else k): v for k, v in state.items()}
     return state

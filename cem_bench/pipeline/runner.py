@@ -98,11 +98,12 @@ def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] |
         partial = partial_path(out, suite, job)
         run = score(model, task, source.read(), rois, protocol=suite.protocol, device=device, batch_size=batch_size,
                     progress=False, checkpoint=partial, deadline=deadline, backend=backend)
-        for unit, roi, result in zip(todo, rois, run.map_records):
-            record = _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
-                                  batch_size)
+        # Every record first (LAM runs the model again), then the files: a job that fails writes none of its units.
+        fresh = {unit: _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
+                                    batch_size) for unit, roi, result in zip(todo, rois, run.map_records)}
+        for unit, record in fresh.items():
             write_result(record, unit_path(out, suite, unit), schema="suite_result#unit", compact=True)
-            records[unit] = record
+        records.update(fresh)
         partial.unlink(missing_ok=True)
     return [records[unit] for unit in job.units]
 
@@ -251,10 +252,26 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     if summary:
         write_summary(out)
     if failures:
-        listed = "; ".join(f"{unit.key}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-                           for unit, error in failures.items())
-        raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {listed}")
+        raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {failure_summary(failures)}")
     return written
+
+
+def failure_summary(failures: dict[Unit, BaseException]) -> str:
+    """The failures, one entry per distinct message (a model too small for a suite's images fails every unit
+    alike): the units it hit, then the message.
+
+    >>> from cem_bench.pipeline.suites import TaskSpec
+    >>> units = [Unit("m", TaskSpec(name="dr"), image, (0, 0, 8)) for image in ("a", "b")]
+    >>> failure_summary({unit: RuntimeError("boom") for unit in units})
+    'm.dr.a.r0-0-8, m.dr.b.r0-0-8: RuntimeError: boom'
+    """
+    by_message: dict[str, list[str]] = {}
+    for unit, error in failures.items():
+        text = str(error).splitlines()[0] if str(error) else ""
+        by_message.setdefault(f"{type(error).__name__}: {text}", []).append(unit.key)
+    shown = 3
+    return "; ".join(f"{', '.join(keys[:shown])}{f' and {len(keys) - shown} more' if len(keys) > shown else ''}: {message}"
+                     for message, keys in by_message.items())
 
 
 def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str) -> float:
