@@ -23,7 +23,7 @@ from cem_bench.cem.backends import DEFAULT_BACKEND, check
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import BudgetExhausted, CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
-from cem_bench.core.metrics import input_psnr, map_metrics
+from cem_bench.core.metrics import map_metrics
 from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.models import get_card, load_model
 from cem_bench.models.task_fit import is_multi_task
@@ -113,8 +113,8 @@ def _unit_record(unit: Unit, expected: str, card: Any, source: Any, task: Any, r
     """One unit's record from its map's single-ROI record, with the unit's metrics."""
     ce = ce_array(result["ce"])
     grid = BlockGrid(degraded.gt.shape[0], degraded.gt.shape[1], result["grid"]["block"], task.scale)
-    baseline = input_psnr(degraded.gt, degraded.lq, roi)
-    metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,
+    # psnr_input and psnr_gain come with the map's record (records.cem), computed there as they always were here.
+    metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": result["psnr_input"], "psnr_gain": result["psnr_gain"],
                **map_metrics(ce, roi, grid)}
     metrics["lam_di"] = lam_di(model, degraded, roi, device, batch_size) if task.name == "sr" else None
     record = {
