@@ -61,3 +61,21 @@ class SlowModel(torch.nn.Module):
     def forward(self, x):
         time.sleep(self.seconds)
         return self.inner(x)
+
+
+class NeedsLargeInput(torch.nn.Module):
+    """A same-size network with a global branch max-pooled over ``min_side`` pixels: it raises on a smaller
+    input, as RFDN's attention does on small crops (for the forward-failure tests)."""
+
+    def __init__(self, min_side: int = 40) -> None:
+        super().__init__()
+        self.min_side = min_side
+        self.conv = torch.nn.Conv2d(3, 3, 3, padding=1)
+        with torch.no_grad():  # the identity: a same-size model that runs wherever the pooling can
+            self.conv.weight.zero_()
+            self.conv.bias.zero_()
+            for channel in range(3):
+                self.conv.weight[channel, channel, 1, 1] = 1.0
+
+    def forward(self, x):
+        return self.conv(x) + 0 * torch.nn.functional.max_pool2d(x, self.min_side).mean()

@@ -32,7 +32,7 @@ from cem_bench.cem.sampler import Sampler, adaptive_done
 from cem_bench.cem.sharing import Group, RoiPlan, group_rois, shared_window
 from cem_bench.core.banks import PatchBank
 from cem_bench.core.device import auto_batch_size
-from cem_bench.core.errors import ModelOutputError
+from cem_bench.core.errors import ModelForwardError, ModelOutputError
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.images import array_sha256, to_tensor
 from cem_bench.core.metrics import roi_psnr
@@ -161,8 +161,15 @@ class CEMEstimator:
 
     def _crop_agrees(self, window: InputWindow, lq: torch.Tensor, original: torch.Tensor, roi: ROI) -> bool:
         scale = self.task.scale
-        with torch.inference_mode():
-            output = self.model(lq[None, :, window.y0 : window.y1, window.x0 : window.x1])
+        try:
+            with torch.inference_mode():
+                output = self.model(lq[None, :, window.y0 : window.y1, window.x0 : window.x1])
+        except (ModelForwardError, RuntimeError) as error:
+            # A network that cannot run on the smaller window (too small for its pooling, a side it cannot
+            # divide) runs on the whole image, which it has just run on; memory is no reason to go bigger.
+            if isinstance(error, torch.OutOfMemoryError) or getattr(error, "out_of_memory", False):
+                raise
+            return False
         return crop_matches(_window(original, roi), _window(output, _shift(roi, window.y0 * scale, window.x0 * scale)))
 
     def _store_key(self, degraded: Degraded, rois: Sequence[ROI], window: InputWindow | None) -> str:

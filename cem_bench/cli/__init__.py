@@ -45,6 +45,10 @@ def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)  # imports every command module (and torch) here, inside main
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
     check_floats(args)
+    if getattr(args, "cards", None):  # --cards DIR: before the command looks up any model
+        from cem_bench.models.catalog import add_card_dirs
+
+        add_card_dirs(args.cards)
     return int(args.func(args) or 0)
 
 

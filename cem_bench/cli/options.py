@@ -11,6 +11,13 @@ from cem_bench.core.banks import DEFAULT_BANK
 from cem_bench.core.errors import CemBenchError
 
 
+def add_cards_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--cards DIR``: a folder of the user's own model cards, registered for this command (``cem-bench``
+    puts it in front of ``$CEM_BENCH_CARDS`` before the command runs; README: "Your own cards")."""
+    parser.add_argument("--cards", action="append", default=None, metavar="DIR",
+                        help="a folder of your own model cards, registered like $CEM_BENCH_CARDS (repeatable)")
+
+
 def add_protocol_options(parser: argparse.ArgumentParser) -> None:
     defaults = Protocol()
     group = parser.add_argument_group("protocol")

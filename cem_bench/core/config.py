@@ -6,15 +6,57 @@ Suites, model cards and zoo training configs all go through :func:`validate_yaml
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from cem_bench.core.errors import CemBenchError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+_DIGITS_64 = re.compile(r"^[0-9]{64}$")
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load``, except that a plain scalar of exactly 64 decimal digits stays text.
+
+    Such a scalar is a sha256 that happens to have no letter in it. YAML 1.1 would read it as an integer,
+    and as an *octal* one when it starts with 0 (the leading zeros gone), so no later conversion could
+    give the digest back for certain; resolving it as text keeps the characters the user wrote.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _first in "0123456789":  # before the int resolver: the first matching resolver wins
+    _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(0, ("tag:yaml.org,2002:str", _DIGITS_64))
+
+
+def _digest_text(value: Any) -> Any:
+    """A sha256 that reached a model as an integer (a card built from ``yaml.safe_load`` elsewhere): its text
+    when that is certain (64 digits, no leading zero lost), else a refusal that says to quote it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if len(str(value)) == 64:
+            return str(value)
+        raise ValueError(f"a sha256 was read as the number {value} ({len(str(value))} digits): YAML drops leading "
+                         'zeros and reads 0-led digits as octal, so quote it: sha256: "0123…"')
+    return value
+
+
+# A sha256 in a configuration file: 64 lower-case hex digits; see _digest_text for digits YAML read as a number.
+Sha256Text = Annotated[str, BeforeValidator(_digest_text), Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def load_yaml(raw: str) -> Any:
+    """``yaml.safe_load`` of ``raw``, with 64-digit scalars kept as text (:class:`_Loader`).
+
+    >>> load_yaml("sha256: " + "0" * 63 + "7")["sha256"] == "0" * 63 + "7"
+    True
+    """
+    return yaml.load(raw, Loader=_Loader)  # a SafeLoader subclass: safe_load plus one resolver
 
 
 class StrictModel(BaseModel):
@@ -37,7 +79,7 @@ def validate_yaml(model: type[Model], raw: str, what: str) -> Model:
     cem_bench.core.errors.CemBenchError: invalid point p.yaml: x: Input should be a valid integer, unable to parse string as an integer
     """
     try:
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)
     except yaml.YAMLError as error:
         raise CemBenchError(f"{what} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):

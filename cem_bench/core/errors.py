@@ -27,6 +27,18 @@ class ModelOutputError(CemBenchError):
     """The model produced an output that cannot be scored (NaN/Inf, wrong shape)."""
 
 
+class ModelForwardError(CemBenchError):
+    """The network raised during a forward pass (input too small, a side not a multiple it needs, out of
+    memory, ...): one line naming the model, the input size and the likely cause.
+
+    ``out_of_memory`` tells callers that may try a smaller input instead (the receptive-field crop) that a
+    smaller input would not help the run as a whole."""
+
+    def __init__(self, message: str, out_of_memory: bool = False) -> None:
+        super().__init__(message)
+        self.out_of_memory = out_of_memory
+
+
 def require_finite(parameter: str, value: object) -> float:
     """``value`` as a float, or a :class:`ParameterError` when it is not a finite real number.
 

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from cem_bench.core.assets import asset_path
-from cem_bench.core.config import StrictModel
+from cem_bench.core.config import Sha256Text, StrictModel
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import SKIMAGE_PREFIX, array_sha256, read_rgb
 
@@ -30,7 +30,7 @@ class ImageSource(StrictModel):
     source: str = Field(min_length=1)
     crop: Box | None = None
     # Content hash of the (cropped) image (``array_sha256``): a suite that fixes it refuses any other pixels.
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256Text | None = None
 
     @model_serializer(mode="wrap")
     def _omit_unset_hash(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -49,6 +49,10 @@ Builder = Callable[..., nn.Module]
 # Never model builders: the running script, and the benchmark itself (its architectures: source project).
 _NEVER = frozenset({"__main__", "cem_bench", "model_registry"})
 _INSTALL_FOLDER_NAMES = frozenset({"site-packages", "dist-packages"})
+# How a card's module is found, said whenever it is not (README: "Submit your model", "Plug-in packages").
+IMPORT_ROUTE = ("a `source: module` builder is imported by name: put the folder holding it on PYTHONPATH "
+                "(e.g. PYTHONPATH=/path/to/dir cem-bench ...), or install it as a plug-in package declaring an "
+                "entry point in the group cem_bench.models")
 
 
 class BuilderRefused(CemBenchError):
@@ -92,9 +96,9 @@ def _check_location(spec_text: str, module: str) -> None:
     try:
         found = importlib.util.find_spec(module)  # imports parent packages only, already vetted
     except (ImportError, ValueError) as error:
-        raise CemBenchError(f"cannot import model builder {spec_text!r}: {error}") from None
+        raise CemBenchError(f"cannot import model builder {spec_text!r}: {error}; {IMPORT_ROUTE}") from None
     if found is None:
-        raise CemBenchError(f"cannot import model builder {spec_text!r}: No module named {module!r}")
+        raise CemBenchError(f"cannot import model builder {spec_text!r}: No module named {module!r}; {IMPORT_ROUTE}")
     if found.origin in ("built-in", "frozen"):
         raise BuilderRefused(spec_text, f"{module} is part of the Python interpreter")
     locations = _locations(found)
@@ -131,7 +135,9 @@ def module_builder(spec_text: str) -> Builder:
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - the user's module may fail in any way; report it in one line
-        raise CemBenchError(f"cannot import model builder {spec_text!r}: {_first_line(error)}") from None
+        missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
+        hint = f" ({module_name} imports {missing}, which is not installed)" if missing else ""
+        raise CemBenchError(f"cannot import model builder {spec_text!r}: {_first_line(error)}{hint}") from None
     if not hasattr(module, attr):
         raise CemBenchError(f"cannot import model builder {spec_text!r}: module {module_name!r} has no attribute {attr!r}")
     builder = getattr(module, attr)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from cem_bench.core.config import StrictModel, read_yaml_file
+from cem_bench.core.config import Sha256Text, StrictModel, read_yaml_file
 
 TaskName = Literal["sr", "dn", "dr"]
 # ``package.module:attribute`` of a ``source: module`` builder: dotted identifiers, one colon, one attribute.
@@ -47,7 +47,7 @@ class Weights(StrictModel):
 
     file: str | None = None
     url: str | None = None
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256Text  # 64 digits without a letter stay text (YAML would read a number: core.config)
     key: str | None = None  # sub-dict holding the state dict, e.g. "params"
     strip_prefix: str | None = None  # e.g. "module." from DataParallel checkpoints
     # Folder of the card file this came from (set by read_card): weights may ship beside their card.

@@ -7,12 +7,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules.batchnorm import _NormBase
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import Task
 from cem_bench.models.builders import build
 from cem_bench.models.card import ModelCard
 from cem_bench.models.catalog import get_card
+from cem_bench.models.failures import forward_failure
+from cem_bench.models.key_hints import mismatch_hint, show_keys
 from cem_bench.models.task_fit import misfit
 from cem_bench.models.weights import read_state_dict, resolve_weights
 
@@ -26,8 +29,27 @@ def build_network(card: ModelCard) -> nn.Module:
     return build(card.architecture, card.name)
 
 
+def fill_step_counters(network: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` plus the BatchNorm ``num_batches_tracked`` buffers it lacks, filled as PyTorch fills them.
+
+    Checkpoints saved before PyTorch 0.4.1 have no step counter; ``load_state_dict`` then takes the
+    module's own value (0 for a new network) when the file carries no version metadata. The counter only
+    sets the running-average momentum in training (``momentum=None``), never an eval output, so it is
+    filled whatever the metadata says; every other missing key still fails the strict load.
+    """
+    filled = dict(state)
+    for prefix, module in network.named_modules():
+        counter = getattr(module, "num_batches_tracked", None)
+        if isinstance(module, _NormBase) and module.track_running_stats and isinstance(counter, torch.Tensor):
+            filled.setdefault(f"{prefix}.num_batches_tracked" if prefix else "num_batches_tracked", counter.clone())
+    return filled
+
+
 def load_strict(network: nn.Module, state: dict[str, torch.Tensor], name: str) -> None:
-    """``load_state_dict(strict=True)`` with a one-line error naming the first mismatching keys."""
+    """``load_state_dict(strict=True)`` with a one-line error naming the first mismatching keys and the card
+    field that would fix them (:func:`~cem_bench.models.key_hints.mismatch_hint`); missing BatchNorm step
+    counters are filled first (:func:`fill_step_counters`)."""
+    given, state = list(state), fill_step_counters(network, state)
     expected = network.state_dict()
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]
@@ -35,7 +57,8 @@ def load_strict(network: nn.Module, state: dict[str, torch.Tensor], name: str) -
     if missing or unexpected or wrong:
         parts = [f"{label} {keys[:3]}{'…' if len(keys) > 3 else ''}" for label, keys in
                  (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]
-        raise CemBenchError(f"state dict does not match {name}: {'; '.join(parts)}")
+        hint = mismatch_hint(list(expected), given, bool(wrong) and not (missing or unexpected))
+        raise CemBenchError(f"state dict does not match {name}: {'; '.join(parts)} — {hint}")
     network.load_state_dict(state, strict=True)
 
 
@@ -51,7 +74,9 @@ def _spandrel_network(card: ModelCard, state: dict[str, torch.Tensor]) -> nn.Mod
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(state)
     except Exception as error:  # noqa: BLE001 - spandrel raises many types on unknown layouts
-        raise CemBenchError(f"spandrel cannot load {card.name}: {error}") from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CemBenchError(f"spandrel cannot load {card.name}: {reason} (the checkpoint has {len(state)} keys: "
+                            f"{show_keys(list(state))}; check architecture.name, weights.key and weights.strip_prefix)") from None
     detected = descriptor.architecture.id
     if detected != card.architecture.name:
         raise CemBenchError(f"spandrel detected {detected} for {card.name}, but its card says {card.architecture.name}")
@@ -87,6 +112,7 @@ class RestorationModel(nn.Module):
         self.scale = card.scale
         self.weights_sha256 = weights_sha256
         self.noise_level: float | None = None
+        self.task_label: str | None = None  # named in forward failures
 
     def configure(self, task: Task) -> None:
         """Check the task fits the card (:func:`~cem_bench.models.task_fit.misfit`) and pass task parameters
@@ -94,6 +120,7 @@ class RestorationModel(nn.Module):
         problem = misfit(self.card, task)
         if problem is not None:
             raise CemBenchError(problem)
+        self.task_label = task.label
         if self.card.input.pre_upsample:
             self.scale = task.scale
         if self.card.input.noise_map:
@@ -114,6 +141,16 @@ class RestorationModel(nn.Module):
         return self.network(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB ``[B, 3, h, w]`` in ``[0, 1]`` -> RGB ``[B, 3, h*s, w*s]``; a failure of the network is one line
+        (:class:`~cem_bench.core.errors.ModelForwardError`: the model, the input size, the likely cause)."""
+        try:
+            return self._restore(x)
+        except CemBenchError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever the network raises, the user gets one line
+            raise forward_failure(self.name, self.task_label, x, error) from error
+
+    def _restore(self, x: torch.Tensor) -> torch.Tensor:
         range_, scale = self.card.input.range, self.scale
         if self.card.input.pre_upsample:
             x, scale = pre_upsample(x, self.scale), 1  # the network itself is same-size

@@ -13,6 +13,17 @@ the scale of the task instead) and some entry of the same task name fits the tas
 
 A model is scored only on what it fits: a map of a model outside its trained degradation would say
 more about the mismatch than about the model.
+
+Greyscale models (``input.color: luma``) see only the BT.601 luma Y of the benchmark's RGB images; the
+loader carries Cb/Cr around them (bicubically upscaled for SR). Decision: they fit only tasks whose
+degradation a Y-only restoration can undo, :data:`LUMA_TASKS`. ``sr`` (restoring Y and upscaling the
+chroma bicubically is the usual Y-channel SR evaluation) and ``dr`` (the synthetic rain is added equally
+to R, G and B, and the Cb/Cr rows of the BT.601 matrix sum to zero, so the rain lies in Y except where a
+channel clips). ``dn`` is refused: its noise is drawn independently per RGB channel, so the part of it
+in Cb/Cr passes the model untouched and the score measures that noise, not the model: even a perfect luma
+denoiser (clean Y exactly) gains only +1.2, +1.3 and +1.6 dB at sigma 15, 25 and 50 on the smoke
+validation crop (seed 0; tests/models/test_task_fit.py), where RGB denoisers gain several dB. There is no
+grey task variant; a grey denoiser cannot be benchmarked yet.
 """
 
 from __future__ import annotations
@@ -51,6 +62,36 @@ def level_fits(entry: TaskSupport, task: Task) -> bool:
     return True
 
 
+# Tasks a luma-only model can do on RGB images, and why (module docstring).
+LUMA_TASKS = {
+    "sr": "Y is restored by the model, Cb/Cr are upscaled bicubically (the Y-channel SR convention)",
+    "dr": "the synthetic rain is achromatic (equal in R, G, B), so it lies in Y",
+}
+# Why the others are refused.
+LUMA_REFUSALS = {
+    "dn": ("adds noise to each RGB channel independently: the chroma noise would pass through untouched and the "
+           "score would measure it, not the model; greyscale denoisers are refused (no grey task variant exists)"),
+}
+
+
+def luma_misfit(card: ModelCard, task: Task) -> str | None:
+    """Why a greyscale (``input.color: luma``) model cannot be scored on ``task``, or ``None``.
+
+    >>> from cem_bench.core.tasks import get_task
+    >>> grey = ModelCard.model_validate({"name": "g", "description": "-", "tasks": [{"task": "dn"}],
+    ...     "architecture": {"source": "project", "name": "identity"}, "input": {"color": "luma"},
+    ...     "origin": {"paper": "-"}, "license": "MIT"})
+    >>> luma_misfit(grey, get_task("dn", sigma=25))[:60]
+    'model g sees luma only (input.color: luma), but task dn-s25 '
+    >>> luma_misfit(grey, get_task("dr")) is None
+    True
+    """
+    if card.input.color != "luma" or task.name in LUMA_TASKS:
+        return None
+    reason = LUMA_REFUSALS.get(task.name, "has a degradation not known to lie in luma alone")
+    return f"model {card.name} sees luma only (input.color: luma), but task {task.label} {reason}"
+
+
 def misfit(card: ModelCard, task: Task) -> str | None:
     """Why the model of ``card`` is not for ``task`` (one line), or ``None`` when it fits.
 
@@ -70,7 +111,7 @@ def misfit(card: ModelCard, task: Task) -> str | None:
     if not any(level_fits(entry, task) for entry in card.tasks):
         levels = sorted({f"{level:g}" for entry in card.tasks if entry.task == task.name for level in entry.levels})
         return f"model {card.name} was trained for {task.name} at {', '.join(levels)}, not {task.label}"
-    return None
+    return luma_misfit(card, task)
 
 
 def fits(card: ModelCard, task: Task) -> bool:

@@ -40,6 +40,7 @@ from cem_bench.core.assets import assets_dir
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import file_sha256
 from cem_bench.models.card import ModelCard, Weights
+from cem_bench.models.key_hints import container_hint
 from model_registry import ROOT as REGISTRY_ROOT
 
 
@@ -113,6 +114,26 @@ def find_weights(weights: Weights) -> Path | None:
     return _search(weights)[0]
 
 
+def looked_in(weights: Weights) -> str:
+    """Where a missing ``weights.file`` was looked for, as said to the user: the search folders in order."""
+    if not weights.file:
+        return "the card names no file, only a url"
+    return f"looked for {weights.file!r} in {', '.join(str(folder) for folder in search_dirs(weights.card_dir))}"
+
+
+def weights_status(weights: Weights) -> tuple[str, str]:
+    """``(state, detail)`` for ``models list|show``: ``present`` and the file, ``refused`` (outside the search
+    roots) or ``missing`` with where it was looked for."""
+    found, escaped = _search(weights)
+    if found is not None:
+        return "present", str(found)
+    if outside_roots(weights) or escaped is not None:
+        return "refused", (f"{weights.file!r} lies outside the weight search roots; put it beside the card "
+                           "or in $CEM_BENCH_WEIGHTS")
+    url = f"; url {weights.url} (fetched by `cem-bench submit --allow-download`)" if weights.url else ""
+    return "missing", f"{looked_in(weights)}{url}; pass --weights FILE or set CEM_BENCH_WEIGHTS"
+
+
 class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow a redirect only to another ``https://`` address."""
 
@@ -168,11 +189,8 @@ def resolve_weights(card: ModelCard, explicit: str | Path | None = None, allow_d
             if card.weights.url and allow_download:
                 return download(card.weights, card.name)
             hint = " (or allow downloading from its url)" if card.weights.url else ""
-            raise CemBenchError(
-                f"weights for {card.name} not found: looked for {card.weights.file!r} in "
-                f"{', '.join(str(d) for d in search_dirs(card.weights.card_dir))}; "
-                f"pass --weights FILE or set CEM_BENCH_WEIGHTS{hint}"
-            )
+            raise CemBenchError(f"weights for {card.name} not found: {looked_in(card.weights)}; "
+                                f"pass --weights FILE or set CEM_BENCH_WEIGHTS{hint}")
         path = found
     digest = file_sha256(path)
     if digest != card.weights.sha256:
@@ -226,15 +244,17 @@ def _load(path: Path) -> Any:
 
 
 def read_state_dict(path: str | Path, key: str | None = None, strip_prefix: str | None = None) -> dict[str, torch.Tensor]:
-    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``; failures are one line."""
+    """Read a state dict safely: safetensors, or ``torch.load(weights_only=True)``; failures are one line
+    naming the card field that fixes them (``weights.key`` when the weights sit one level down)."""
     path = Path(path)
     state = _load(path)
     if key is not None:
         if not isinstance(state, dict) or key not in state:
-            raise CemBenchError(f"checkpoint {path.name} has no key {key!r}")
+            raise CemBenchError(f"checkpoint {path.name} has no key {key!r} (weights.key): {container_hint(state)}")
         state = state[key]
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
-        raise CemBenchError(f"checkpoint {path.name} is not a state dict of tensors")
+        where = f"under weights.key {key!r} " if key is not None else ""
+        raise CemBenchError(f"checkpoint {path.name} is not a state dict of tensors {where}({container_hint(state)})")
     if strip_prefix:
         state = {(k[len(strip_prefix):] if k.startswith(strip_prefix) else k): v for k, v in state.items()}
     return state

@@ -23,7 +23,7 @@ from cem_bench.cem.backends import DEFAULT_BACKEND, check
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import BudgetExhausted, CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
-from cem_bench.core.metrics import input_psnr, map_metrics
+from cem_bench.core.metrics import map_metrics
 from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.models import get_card, load_model
 from cem_bench.models.task_fit import is_multi_task
@@ -98,11 +98,12 @@ def score_job(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] |
         partial = partial_path(out, suite, job)
         run = score(model, task, source.read(), rois, protocol=suite.protocol, device=device, batch_size=batch_size,
                     progress=False, checkpoint=partial, deadline=deadline, backend=backend)
-        for unit, roi, result in zip(todo, rois, run.map_records):
-            record = _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
-                                  batch_size)
+        # Every record first (LAM runs the model again), then the files: a job that fails writes none of its units.
+        fresh = {unit: _unit_record(unit, expected[unit], card, source, task, roi, result, run.degraded, model, device,
+                                    batch_size) for unit, roi, result in zip(todo, rois, run.map_records)}
+        for unit, record in fresh.items():
             write_result(record, unit_path(out, suite, unit), schema="suite_result#unit", compact=True)
-            records[unit] = record
+        records.update(fresh)
         partial.unlink(missing_ok=True)
     return [records[unit] for unit in job.units]
 
@@ -112,8 +113,8 @@ def _unit_record(unit: Unit, expected: str, card: Any, source: Any, task: Any, r
     """One unit's record from its map's single-ROI record, with the unit's metrics."""
     ce = ce_array(result["ce"])
     grid = BlockGrid(degraded.gt.shape[0], degraded.gt.shape[1], result["grid"]["block"], task.scale)
-    baseline = input_psnr(degraded.gt, degraded.lq, roi)
-    metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": baseline, "psnr_gain": result["psnr_roi"] - baseline,
+    # psnr_input and psnr_gain come with the map's record (records.cem), computed there as they always were here.
+    metrics = {"psnr_roi": result["psnr_roi"], "psnr_input": result["psnr_input"], "psnr_gain": result["psnr_gain"],
                **map_metrics(ce, roi, grid)}
     metrics["lam_di"] = lam_di(model, degraded, roi, device, batch_size) if task.name == "sr" else None
     record = {
@@ -251,10 +252,26 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     if summary:
         write_summary(out)
     if failures:
-        listed = "; ".join(f"{unit.key}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-                           for unit, error in failures.items())
-        raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {listed}")
+        raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {failure_summary(failures)}")
     return written
+
+
+def failure_summary(failures: dict[Unit, BaseException]) -> str:
+    """The failures, one entry per distinct message (a model too small for a suite's images fails every unit
+    alike): the units it hit, then the message.
+
+    >>> from cem_bench.pipeline.suites import TaskSpec
+    >>> units = [Unit("m", TaskSpec(name="dr"), image, (0, 0, 8)) for image in ("a", "b")]
+    >>> failure_summary({unit: RuntimeError("boom") for unit in units})
+    'm.dr.a.r0-0-8, m.dr.b.r0-0-8: RuntimeError: boom'
+    """
+    by_message: dict[str, list[str]] = {}
+    for unit, error in failures.items():
+        text = str(error).splitlines()[0] if str(error) else ""
+        by_message.setdefault(f"{type(error).__name__}: {text}", []).append(unit.key)
+    shown = 3
+    return "; ".join(f"{', '.join(keys[:shown])}{f' and {len(keys) - shown} more' if len(keys) > shown else ''}: {message}"
+                     for message, keys in by_message.items())
 
 
 def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str) -> float:

@@ -2,8 +2,9 @@
 
 Steps: 1. validate the card (schema, architecture, name free, suite tasks it was trained for);
 2. find the weights and check their sha256; 3. load them safely (weights only, strict keys);
-4. smoke checks (shape x scale, finite, repeatable; no PSNR gain is only a warning); 5. score it on
-the suite (one results file per task); 6. its rank per task. Every refusal happens before anything is
+4. smoke checks (shape x scale, finite, repeatable, on the validation crop and on the suite's smallest
+input; no PSNR gain is only a warning); 5. score it on the suite (one results file per task); 6. its rank
+per task, with a warning where its mean gain is 0 dB or less. Every refusal happens before anything is
 written, except a failure inside the suite run itself. ``cem-bench submit`` prints what this returns.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import Task
@@ -19,10 +22,11 @@ from cem_bench.models import card_source, load_model, read_card, registered_card
 from cem_bench.models.card import ModelCard
 from cem_bench.models.loading import build_network
 from cem_bench.models.smoke import smoke_check
-from cem_bench.models.task_fit import fits
+from cem_bench.models.task_fit import fits, luma_misfit
 from cem_bench.models.weights import resolve_weights
 from cem_bench.pipeline.runner import run_suite
 from cem_bench.pipeline.suites import Suite, load_suite
+from cem_bench.records.io import read_result
 from cem_bench.report.leaderboard import rank
 
 RANK_KEY = "psnr_gain"
@@ -43,9 +47,19 @@ class CheckedSubmission:
 
 @dataclass(frozen=True)
 class Rank:
+    """The model's place on one task, and its mean ROI PSNR gain there (``None``: undefined)."""
+
     task: str
     position: int
     total: int
+    gain: float | None = None
+
+    def warning(self, model: str) -> str | None:
+        """A gain of 0 dB or less: the model does not restore on this task, whatever its rank says."""
+        if self.gain is None or self.gain > 0:
+            return None
+        return (f"model {model} has a mean ROI PSNR gain of {self.gain:+.2f} dB on {self.task}: it does not restore "
+                f"the degraded input there, so its rank says nothing good (check the card's input conventions)")
 
 
 def read_submission(path: str | Path) -> ModelCard:
@@ -69,8 +83,10 @@ def suite_tasks(card: ModelCard, suite: Suite) -> list[Task]:
     if not chosen:
         trained = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
                             for entry in card.tasks)
+        luma = next((reason for task in tasks if (reason := luma_misfit(card, task))), None)
         raise CemBenchError(f"suite {suite.name} has no task model {card.name} was trained for (card: {trained}, "
-                            f"x{card.scale}; suite: {', '.join(task.label for task in tasks)})")
+                            f"x{card.scale}; suite: {', '.join(task.label for task in tasks)})"
+                            + (f"; {luma}" if luma else ""))
     return chosen
 
 
@@ -95,10 +111,18 @@ def check_submission(card_path: str | Path, suite: str | Path = "quick", weights
     if card.params is not None and card.params != model.parameter_count():
         warnings.append(f"card {card.name} says {card.params} parameters, the network has {model.parameter_count()}")
     for task in tasks:
-        report = smoke_check(model, task, device=torch_device)
+        report = smoke_check(model, task, device=torch_device, seed=chosen_suite.protocol.seed,
+                             smallest=smallest_image(chosen_suite, task))
         notes.append(f"smoke: {report.summary()}")
         warnings.extend(report.warnings)
     return CheckedSubmission(Path(card_path), card, chosen_suite, tasks, found, notes, warnings)
+
+
+def smallest_image(suite: Suite, task: Task) -> np.ndarray:
+    """The suite image whose ground truth (cropped to the task's scale) is smallest, by its shorter side
+    then its area: the smallest input a run of ``suite`` feeds a model on ``task``."""
+    images = [image.chosen().read() for image in suite.images]
+    return min(images, key=lambda image: (min(task.prepare_gt(image).shape[:2]), task.prepare_gt(image)[..., 0].size))
 
 
 def score_and_rank(checked: CheckedSubmission, out: str | Path = "results", device: str = "auto",
@@ -108,5 +132,9 @@ def score_and_rank(checked: CheckedSubmission, out: str | Path = "results", devi
     written = run_suite(checked.suite, models=[str(checked.card_path)], out=out,
                         weights={card.name: str(checked.weights)} if checked.weights else None, progress=progress,
                         device=device, batch_size=batch_size)
-    ranks = [Rank(task.label, *rank(out, checked.suite, task.label, card.name, key=RANK_KEY)) for task in checked.tasks]
+    gains = {record["task"]["label"]: record["aggregates"][RANK_KEY]["mean"]
+             for record in (read_result(path, schema="suite_result") for path in written)
+             if record["model"]["name"] == card.name}
+    ranks = [Rank(task.label, *rank(out, checked.suite, task.label, card.name, key=RANK_KEY), gains.get(task.label))
+             for task in checked.tasks]
     return written, ranks

@@ -8,7 +8,7 @@ import torch
 
 from cem_bench.cem.estimator import CEMResult, CEMRun
 from cem_bench.cem.protocol import Protocol
-from cem_bench.core.metrics import effect_counts, effect_range, map_metrics
+from cem_bench.core.metrics import effect_counts, effect_range, input_psnr, map_metrics
 from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.core.tasks import Degraded, Task
 from cem_bench.records.io import SCHEMA_VERSION, map_to_json, validate_result
@@ -27,10 +27,16 @@ def _identity(protocol: Protocol, bank_sha256: str, task: Task, degraded: Degrad
     }
 
 
-def _map_fields(result: CEMResult) -> dict[str, Any]:
-    """One ROI's map as stored: PSNR, effects, sample counts, standard errors, counts and range."""
+def _map_fields(result: CEMResult, degraded: Degraded) -> dict[str, Any]:
+    """One ROI's map as stored: PSNR (the model's, the degraded input's and the gain), effects, sample
+    counts, standard errors, counts and range."""
+    psnr_roi, psnr_input = round(result.psnr_roi, 6), input_psnr(degraded.gt, degraded.lq, result.roi)
     return {
-        "psnr_roi": round(result.psnr_roi, 6),
+        "psnr_roi": psnr_roi,
+        # The degraded input's ROI PSNR (SR: PIL bicubic upscaled) and the gain, computed as the runner's
+        # unit metrics are, so `score` and a suite unit of the same (model, task, image, ROI) agree.
+        "psnr_input": stored_metric(psnr_input),
+        "psnr_gain": stored_metric(psnr_roi - psnr_input),  # what the model restores; <= 0: nothing
         "ce": map_to_json(result.ce),
         "n_samples": result.n_samples.tolist(),
         "stderr": map_to_json(result.stderr),
@@ -50,7 +56,7 @@ def build_record(result: CEMResult, protocol: Protocol, bank_sha256: str, task: 
         "roi": result.roi.as_dict(),
         "grid": {"rows": grid.rows, "cols": grid.cols, "block": grid.block, "in_block": grid.in_block,
                  "roi_blocks": int(result.roi_mask.sum())},
-        **_map_fields(result),
+        **_map_fields(result, degraded),
         "fine_blocks": result.fine_blocks,
         "forwards": result.forwards,
         "seconds": round(result.seconds, 3),
@@ -69,7 +75,7 @@ def build_multi_record(run: CEMRun, protocol: Protocol, bank_sha256: str, task: 
     grid = run.maps[0].grid
     maps = [{
         "roi": result.roi.as_dict(),
-        **_map_fields(result),
+        **_map_fields(result, degraded),
         "metrics": {name: stored_metric(value) for name, value in map_metrics(result.ce, result.roi, grid).items()},
         "fine_blocks": result.fine_blocks,
         "forwards": result.forwards,

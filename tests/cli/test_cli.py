@@ -32,7 +32,10 @@ def test_score_writes_result_and_heatmap(gt_png, tmp_path, capsys):
     assert record["task"]["sigma"] == 25 and record["protocol"]["fine"] == 3
     png = tmp_path / "run" / "cem.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "ROI PSNR" in capsys.readouterr().out
+    line = capsys.readouterr().out.splitlines()[0]
+    assert record["psnr_gain"] == pytest.approx(record["psnr_roi"] - record["psnr_input"], abs=2e-6)
+    assert (f"ROI PSNR {record['psnr_roi']:.2f} dB (input {record['psnr_input']:.2f} dB, "
+            f"gain {record['psnr_gain']:+.2f} dB), blocks") in line
 
 
 def write_card(tmp_path, file="card.yaml", **overrides):
@@ -55,12 +58,16 @@ def write_card(tmp_path, file="card.yaml", **overrides):
     ({"--model": "bicubic-x4"}, "is for task(s) sr, not dn"),
     ({"--task": "sr", "--sigma": None, "--model": "CARD_X1"}, "upscales x1, but task sr-x4 needs x4"),
     ({"--task": "sr", "--sigma": None, "--model": "bicubic-x4", "--block": "6"}, "does not fit scale 4"),
+    ({"--model": "CARD_SMALL"}, "model broken failed on dn-s25 with a 48x48 input (width x height): the 48x48 input is "
+                                "too small for the network"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(gt_png, tmp_path, capsys, change, message):
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     replacements = {"CORRUPT": str(corrupt), "CARD_NAN": write_card(tmp_path),
-                    "CARD_X1": write_card(tmp_path, "x1.yaml", tasks=[{"task": "sr"}])}
+                    "CARD_X1": write_card(tmp_path, "x1.yaml", tasks=[{"task": "sr"}]),
+                    "CARD_SMALL": write_card(tmp_path, "small.yaml", architecture={
+                        "source": "module", "name": "helpers:NeedsLargeInput", "kwargs": {"min_side": 64}})}
     args = score_args(gt_png, tmp_path / "out")
     for flag, value in change.items():
         if flag not in args:

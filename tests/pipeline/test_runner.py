@@ -135,6 +135,31 @@ def test_units_of_one_image_share_forwards_and_equal_one_roi_suites(tmp_path):
                 {k: v for k, v in theirs.items() if k != "fingerprint"}
 
 
+def test_a_failing_job_writes_none_of_its_units(tmp_path, monkeypatch):
+    """The second ROI's record fails after the first one's is built (as LAM may): no unit of the job is kept."""
+    import yaml
+
+    import cem_bench.pipeline.runner as runner
+
+    (tmp_path / "multi.yaml").write_text(yaml.safe_dump(MULTI))
+    real = runner._unit_record
+
+    def second_roi_fails(unit, *args, **kwargs):
+        if unit.roi == (24, 8, 16):
+            raise RuntimeError("LAM failed")
+        return real(unit, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_unit_record", second_roi_fails)
+    out = tmp_path / "out"
+    with pytest.raises(CemBenchError) as caught:
+        run_suite(load_suite(tmp_path / "multi.yaml"), ["box-blur-5"], out=out, progress=False)
+    assert str(caught.value) == ("6 unit(s) failed twice (other results written): box-blur-5.dn-s50.coffee.r8-8-16, "
+                                 "box-blur-5.dn-s50.coffee.r24-8-16, box-blur-5.dn-s50.coffee.r16-24-16 and 3 more: "
+                                 "RuntimeError: LAM failed")  # one entry per distinct message, not 6
+    # no unit record and no result file; the finished samples stay in .partial/ for the next run to resume from
+    assert [path.parent.name for path in (out / "multi").rglob("*.json")] == [".partial", ".partial"]
+
+
 def test_a_budgeted_run_stops_and_a_later_run_completes_it_identically(tmp_path, serial_run, monkeypatch):
     import time
 

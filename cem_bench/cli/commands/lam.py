@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cem_bench.cli.options import add_runtime_options
+from cem_bench.cli.options import add_cards_option, add_runtime_options
 from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.lam import DEFAULT_WINDOW, LAMSettings
@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     defaults = LAMSettings()
     parser.add_argument("--model", required=True, help="registered SR model name or path to a card .yaml")
     parser.add_argument("--weights", default=None, help="checkpoint file (overrides the card's search path)")
+    add_cards_option(parser)
     parser.add_argument("--image", required=True, help="ground-truth image (file or skimage:NAME); input = its bicubic downscale")
     parser.add_argument("--lq", default=None, help="your own low-resolution input for --image (else synthesised)")
     parser.add_argument("--roi", required=True, help=f"window X,Y[,SIZE] in output pixels (SIZE default {DEFAULT_WINDOW})")

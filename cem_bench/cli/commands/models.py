@@ -7,6 +7,7 @@ import argparse
 import yaml
 from tabulate import tabulate
 
+from cem_bench.cli.options import add_cards_option
 from cem_bench.core.tasks import TASKS
 
 
@@ -15,19 +16,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="table of registered models")
     listing.add_argument("--task", choices=sorted(TASKS), default=None, help="only models for this task")
+    add_cards_option(listing)
     listing.set_defaults(func=run_list)
-    show = verbs.add_parser("show", help="print one model card and where its weights are")
-    show.add_argument("name")
+    show = verbs.add_parser("show", help="print one model card and where its weights are (or where they were looked for)")
+    show.add_argument("name", help="registered model name or path to a card .yaml")
+    add_cards_option(show)
     show.set_defaults(func=run_show)
 
 
-def weights_status(card) -> str:
-    from cem_bench.models.weights import find_weights
+def weights_status(card) -> tuple[str, str]:
+    """``(state, detail)``: ``none needed``, or the weights' state (present / missing / refused) and the file
+    found or where it was looked for."""
+    from cem_bench.models.weights import weights_status as status
 
-    if card.weights is None:
-        return "none needed"
-    path = find_weights(card.weights)
-    return str(path) if path else "missing"
+    return ("none needed", "") if card.weights is None else status(card.weights)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -39,9 +41,9 @@ def run_list(args: argparse.Namespace) -> int:
             continue
         tasks = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
                           for entry in card.tasks)
-        status = weights_status(card)
+        state, _ = weights_status(card)
         rows.append([card.name, tasks, f"x{card.scale}", f"{card.architecture.source}:{card.architecture.name}",
-                     card.params, "analytic" if card.analytic else ("present" if status not in ("missing",) else "missing"),
+                     card.params, "analytic" if card.analytic else state,
                      card_source(card.name)])
     print(tabulate(rows, headers=["model", "tasks", "scale", "architecture", "params", "weights", "source"],
                    tablefmt="github"))
@@ -55,7 +57,8 @@ def run_show(args: argparse.Namespace) -> int:
     card = get_card(args.name)
     builder_for(card.architecture)  # a card naming code other than a model builder is refused, nothing called
     print(yaml.safe_dump(card.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip())
-    print(f"# weights: {weights_status(card)}")
+    state, detail = weights_status(card)
+    print(f"# weights: {detail if state == 'present' else f'{state}: {detail}' if detail else state}")
     if registered_cards().get(card.name) == card:
         print(f"# source: {card_source(card.name)}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cem_bench.cli.options import add_backend_option
+from cem_bench.cli.options import add_backend_option, add_cards_option
 from cem_bench.core.files import output_folder
 from cem_bench.pipeline.executors import available
 from cem_bench.pipeline.params import apply_params
@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run a suite: every model on every task it supports")
     parser.add_argument("--suite", default="quick", help="suite name (quick, standard) or a suite .yaml (default %(default)s)")
     parser.add_argument("--models", default=None, help="comma-separated model names or card paths (default: the suite's)")
+    add_cards_option(parser)
     parser.add_argument("--out", default="results", help="results folder (default %(default)s)")
     parser.add_argument("--executor", default="serial", choices=available(), help="default %(default)s")
     parser.add_argument("--address", default=None, help="ray: cluster address (e.g. auto); default: a local instance")

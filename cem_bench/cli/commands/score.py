@@ -17,6 +17,7 @@ from cem_bench.cem.sharing import SHARINGS
 from cem_bench.cli.options import (
     acceleration_from,
     add_acceleration_options,
+    add_cards_option,
     add_protocol_options,
     add_runtime_options,
     protocol_from,
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("score", help="compute the causal effect map of one model on one image and ROI")
     parser.add_argument("--model", required=True, help="registered model name or path to a card .yaml")
     parser.add_argument("--weights", default=None, help="checkpoint file (overrides the card's search path)")
+    add_cards_option(parser)
     parser.add_argument("--task", required=True, choices=sorted(TASKS))
     parser.add_argument("--scale", type=int, default=None, help="sr: 2, 3 or 4 (default 4)")
     parser.add_argument("--sigma", type=float, default=None, help="dn: noise level on the 0-255 scale (default 50)")
@@ -61,8 +63,10 @@ def summary(record: dict) -> str:
     lines = []
     for entry in maps:
         counts, spread, roi = entry["counts"], entry["effect_range"], entry["roi"]
+        gain = (f" (input {entry['psnr_input']:.2f} dB, gain {entry['psnr_gain']:+.2f} dB)"
+                if "psnr_gain" in entry else "")  # results written before the gain was stored have none
         lines.append(f"{record['model']['name']} on {record['task']['name']}, ROI {roi['x']},{roi['y']},{roi['size']}: "
-                     f"ROI PSNR {entry['psnr_roi']:.2f} dB, blocks +{counts['positive']} / -{counts['negative']} / "
+                     f"ROI PSNR {entry['psnr_roi']:.2f} dB{gain}, blocks +{counts['positive']} / -{counts['negative']} / "
                      f"0:{counts['zero']}, effect range {spread['range']:.3f} dB"
                      + ("" if len(maps) > 1 else f", {record['forwards']} forwards in {record['seconds']:.1f} s"))
     if len(maps) > 1:

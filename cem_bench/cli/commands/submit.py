@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cem_bench.cli.options import add_runtime_options
+from cem_bench.cli.options import add_cards_option, add_runtime_options
 from cem_bench.core.files import output_folder
 
 
@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--suite", default="quick", help="suite name or suite .yaml (default %(default)s)")
     parser.add_argument("--out", default="results", help="results folder (default %(default)s)")
     parser.add_argument("--allow-download", action="store_true", help="download the weights from the card's url if missing")
+    add_cards_option(parser)
     add_runtime_options(parser)
     parser.set_defaults(func=run)
 
@@ -34,5 +35,9 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     for rank in ranks:
-        print(f"rank on {rank.task}: {rank.position} of {rank.total} (by {RANK_KEY})")
+        gain = "" if rank.gain is None else f", mean gain {rank.gain:+.2f} dB"
+        print(f"rank on {rank.task}: {rank.position} of {rank.total} (by {RANK_KEY}{gain})")
+        warning = rank.warning(checked.card.name)
+        if warning:
+            print(f"cem-bench: warning: {warning}", file=sys.stderr)
     return 0

@@ -153,6 +153,9 @@ class CemResult(OpenModel):
     roi: Roi
     grid: Grid
     psnr_roi: Number
+    # The degraded input's ROI PSNR and psnr_roi minus it; absent in results written before they were stored.
+    psnr_input: Omittable[Number] = omitted()
+    psnr_gain: Omittable[Number] = omitted()
     ce: BlockMap
     n_samples: SampleCounts
     stderr: BlockMap

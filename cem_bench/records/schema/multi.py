@@ -14,10 +14,12 @@ from cem_bench.records.schema.base import (
     NonNegativeInt,
     NonNegativeNumber,
     Number,
+    Omittable,
     OpenModel,
     PositiveInt,
     SampleCounts,
     SchemaVersion,
+    omitted,
 )
 from cem_bench.records.schema.cem import (
     Acceleration,
@@ -37,6 +39,8 @@ from cem_bench.records.schema.suite import MapMetrics
 class RoiMap(OpenModel):
     roi: Roi
     psnr_roi: Number
+    psnr_input: Omittable[Number] = omitted()  # as in a single result (absent in older files)
+    psnr_gain: Omittable[Number] = omitted()
     ce: BlockMap
     n_samples: SampleCounts
     stderr: BlockMap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_good_card_is_scored_and_ranked(weights, tmp_path, capsys):
     assert any(line.startswith("smoke: tiny-submit on dn-s50: 96x96 -> 96x96, finite") for line in lines)
     assert f"wrote {result}" in lines
     rank_line = next(line for line in lines if line.startswith("rank on dn-s50:"))
-    assert rank_line.endswith("of 2 (by psnr_gain)")
+    assert re.search(r"of 2 \(by psnr_gain, mean gain [+-]\d+\.\d\d dB\)$", rank_line), rank_line
     assert printed.err == ""
 
 
@@ -76,13 +77,22 @@ def test_no_gain_is_a_warning_and_still_scored(tmp_path, capsys):
                       architecture={"source": "project", "name": "identity"})
     assert submit(card, tmp_path / "results") == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("cem-bench: warning: model tiny-submit does not improve PSNR on dn-s50")
+    assert len(err) == 2 and err[0].startswith("cem-bench: warning: model tiny-submit does not improve PSNR on dn-s50")
+    # after scoring, the suite's own gain: the identity restores nothing, whatever its rank
+    assert err[1].startswith("cem-bench: warning: model tiny-submit has a mean ROI PSNR gain of +0.00 dB on dn-s50: "
+                             "it does not restore the degraded input there")
     assert (tmp_path / "results" / "tiny" / "dn-s50" / "tiny-submit.json").is_file()
 
 
 def _pickled_model(folder: Path) -> Path:
     path = folder / "whole.pth"
     torch.save(BoxBlur(3), path)
+    return path
+
+
+def _under_params(plugin, folder: Path) -> Path:
+    path = folder / "params.pth"
+    torch.save({"params": plugin.box_filter_state()}, path)
     return path
 
 
@@ -101,7 +111,18 @@ REFUSALS = {
     "unknown architecture": (lambda p, w, t: write_card(t, w, architecture={"source": "project", "name": "nonet"}),
                              "unknown project architecture 'nonet'"),
     "unknown module": (lambda p, w, t: write_card(t, w, architecture={"source": "module", "name": "nowhere:build"}),
-                       "cannot import model builder 'nowhere:build'"),
+                       "cannot import model builder 'nowhere:build': No module named 'nowhere'; a `source: module` "
+                       "builder is imported by name: put the folder holding it on PYTHONPATH"),
+    "weights under params": (lambda p, w, t: write_card(t, _under_params(p, t)),
+                             "is not a state dict of tensors (found keys ['params'] — set weights.key: params)"),
+    "too small for the suite": (lambda p, w, t: write_card(t, None, weights=None, params=None, tasks=[{"task": "dn"}],
+                                                           architecture={"source": "module", "name": "helpers:NeedsLargeInput",
+                                                                         "kwargs": {"min_side": 64}}),
+                                "model tiny-submit failed on dn-s50 with a 48x48 input (width x height): the 48x48 "
+                                "input is too small for the network"),
+    "luma on noise": (lambda p, w, t: write_card(t, w, input={"color": "luma"}),
+                      "(card: dn 25/50, x1; suite: dn-s50, sr-x2); model tiny-submit sees luma only (input.color: luma), "
+                      "but task dn-s50 adds noise to each RGB channel independently"),
     "missing weights": (lambda p, w, t: write_card(t, None, weights={"file": "nope/tiny.pth", "sha256": "0" * 64}),
                         "weights for tiny-submit not found"),
     "wrong sha256": (lambda p, w, t: write_card(t, None, weights={"file": str(w), "sha256": "0" * 64}),
