@@ -223,9 +223,12 @@ class CEMEstimator:
         t_planned = time.perf_counter()
         maps: list[CEMResult | None] = [None] * len(rois)
         forwards = 1
+        # Every group's samples sit in the one checkpoint file under the run's key (checkpoint.py).
+        run_key = None if self.checkpoint is None else self._store_key(degraded, rois, None)
         for group in groups:
             members = [targets[index] for index in group.members]
-            found, spent = self._sample_group(degraded, grid, bank, members, [plans[i] for i in group.members], group)
+            found, spent = self._sample_group(degraded, grid, bank, members, [plans[i] for i in group.members], group,
+                                              run_key)
             forwards += spent
             for index, result in zip(group.members, found):
                 maps[index] = result
@@ -253,7 +256,7 @@ class CEMEstimator:
                             batch_size=batch)
 
     def _sample_group(self, degraded: Degraded, grid: BlockGrid, bank: torch.Tensor, members: list[_Target],
-                      plans: list[RoiPlan], group: Group) -> tuple[list[CEMResult], int]:
+                      plans: list[RoiPlan], group: Group, run_key: str | None) -> tuple[list[CEMResult], int]:
         """Coarse and fine sampling for ROIs that share every forward; returns their maps and the forwards run."""
         start = time.perf_counter()
         proto, device, scale = self.protocol, self.device, self.task.scale
@@ -270,7 +273,7 @@ class CEMEstimator:
 
         batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device)
         store = SampleStore(self.checkpoint, self._store_key(degraded, [t.roi for t in members], group.window),
-                            width=len(members))
+                            width=len(members), run=run_key)
         label = f"CEM {self.task.label}" + (f" x{len(members)} ROIs" if len(members) > 1 else "")
         bar = tqdm(total=len(candidates) * proto.coarse, unit="fwd", desc=label, disable=not self.progress, leave=False)
 

@@ -16,6 +16,7 @@ import pytest
 import torch
 from helpers import SlowModel, run_cem
 
+from cem_bench import CEMEstimator, Protocol, load_bank
 from cem_bench.cem.checkpoint import SampleStore
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import get_task
@@ -94,13 +95,18 @@ SLOW_RUN = textwrap.dedent("""
 """)
 
 
+def samples(data: dict) -> int:
+    """Sample rows in a checkpoint file, over its stores, stages and blocks."""
+    return sum(len(rows) for store in data["stores"].values() for stage in store.values() for rows in stage.values())
+
+
 def test_kill_9_then_rerun_gives_the_uninterrupted_map(astronaut64, tmp_path):
     path = tmp_path / "partial.json"
     script = SLOW_RUN.format(tests=str(ROOT / "tests"), path=str(path))
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if path.exists() and sum(len(v) for s in json.loads(path.read_text())["samples"].values() for v in s.values()) >= 6:
+        if path.exists() and samples(json.loads(path.read_text())) >= 6:
             break
         time.sleep(0.05)
     assert process.poll() is None, "the run finished before it could be killed"
@@ -112,3 +118,48 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_map(astronaut64, tmp_path):
     assert resumed.resumed_samples >= 6
     assert np.array_equal(resumed.ce, reference.ce, equal_nan=True)
     assert np.array_equal(resumed.stderr, reference.stderr, equal_nan=True)
+
+
+def test_interrupted_separate_run_keeps_every_finished_roi(astronaut64, tmp_path, monkeypatch):
+    """ROIs run separately (one group each) share one checkpoint file: an interruption in the last ROI
+    must keep the finished ROIs' samples too, and the rerun must not overwrite the ones it resumes."""
+    monkeypatch.setattr("cem_bench.cem.checkpoint.FLUSH_SECONDS", 0.0)
+    task, path = get_task("dn", sigma=50), tmp_path / "partial.json"
+    degraded = task.degrade(task.prepare_gt(astronaut64), 0)
+    rois = [ROI(8, 8, 16), ROI(40, 40, 16)]
+
+    def run(model, checkpoint=None):
+        estimator = CEMEstimator(model, task, load_bank("skimage-8"), Protocol(coarse=3, fine=6, tol=0.0),
+                                 batch_size=4, progress=False, checkpoint=checkpoint)
+        return estimator.run_many(degraded, rois, sharing="separate")
+
+    counter = FailsAfter(10**6)
+    reference = run(counter)
+    calls = 10**6 - counter.calls
+    with pytest.raises(Interrupt):
+        run(FailsAfter(calls - 2), checkpoint=path)  # in the last ROI's fine stage
+    again = FailsAfter(10**6)
+    resumed = run(again, checkpoint=path)
+    assert resumed.groups == [[0], [1]]
+    assert all(m.resumed_samples > 0 for m in resumed.maps)
+    assert 10**6 - again.calls < calls / 2  # the planning passes and the last batches, not the ROIs again
+    for mine, theirs in zip(resumed.maps, reference.maps):
+        assert np.array_equal(mine.ce, theirs.ce, equal_nan=True) and mine.forwards == theirs.forwards
+
+
+def test_stores_of_one_run_share_a_file_and_another_run_replaces_them(tmp_path):
+    path = tmp_path / "partial.json"
+    first = SampleStore(path, "group-a", run="run-1")
+    first.extend("coarse", 1, np.array([1.0]))
+    first.flush(force=True)
+    second = SampleStore(path, "group-b", run="run-1")
+    assert second.resumed == 0
+    second.extend("coarse", 2, np.array([2.0, 3.0]))
+    second.flush(force=True)
+    assert [SampleStore(path, name, run="run-1").resumed for name in ("group-a", "group-b")] == [1, 2]
+    SampleStore(path, "group-a", run="run-2").flush(force=True)
+    assert SampleStore(path, "group-b", run="run-1").resumed == 0
+    # A file written before stores were grouped by run still resumes its own store.
+    path.write_text(json.dumps({"key": "group-a", "samples": {"coarse": {"1": [[4.0]]}}}))
+    assert SampleStore(path, "group-a", run="run-1").get("coarse", 1, 1).tolist() == [[4.0]]
+    assert SampleStore(path, "group-b", run="run-1").resumed == 0
