@@ -110,3 +110,14 @@ def test_map_significance_numbers():
     assert stats["radius_limit"] == 16.0 and stats["sig_causal_radius"] == 16.0 and stats["sig_radius_censored"] == 1.0
     empty = map_significance(np.where(np.isnan(ce), np.nan, 0.0), se, np.full(ce.shape, SAMPLES), roi, grid)
     assert empty["sig_nonzero"] == 0 and np.isnan(empty["sig_diffusion_index"]) and np.isnan(empty["sig_radius_censored"])
+
+
+def test_censored_radii_are_never_averaged():
+    from cem_bench.analysis.radius import summarise_radii
+
+    # three quick-suite maps: 0, 8 and "16" (the edge): the old mean 8.0 hid that one value is only ">= 16"
+    summary = summarise_radii([0.0, 8.0, 16.0], [0.0, 0.0, 1.0])
+    assert (summary.median, summary.lower_bound, summary.censored, summary.n) == (8.0, False, 1, 3)
+    # most maps reach the edge: the median itself is only a bound
+    assert summarise_radii([16.0, 16.0, 8.0, np.nan], [1.0, 1.0, 0.0, np.nan]).text() == "≥ 16 px (2/3 at the image edge)"
+    assert summarise_radii([], []).text() == "–"
