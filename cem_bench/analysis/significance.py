@@ -13,7 +13,7 @@ discovery rate, the expected share of wrongly counted blocks among those counted
 count needs; Bonferroni (family-wise error) over ~1,000 blocks would ask ``|t| > 3.9`` and drop many real
 small effects, biasing every count down. Blocks are sampled with their own seeded generators, so their
 p-values are independent, as BH requires. The significant map (other blocks set to 0) gives the
-significant counts, negative fraction, diffusion index and causal radius beside the raw ones.
+significant counts, negative fraction, diffusion index, effect range and causal radius beside the raw ones.
 
 Finding 1 asks another question, "does this map have *any* harmful block far from the ROI?", and an
 "any" needs family-wise control: :func:`distant_harm` tests the blocks at least :data:`DISTANT_PX` output
@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from cem_bench.core.geometry import ROI, BlockGrid
-from cem_bench.core.metrics import causal_radius, diffusion_index, negative_fraction
+from cem_bench.core.metrics import causal_radius, diffusion_index, effect_range, negative_fraction
 from cem_bench.core.metrics.causal_radius import block_distances, complete_radius
 
 Q = 0.05  # BH false discovery rate per map
@@ -36,7 +36,7 @@ DISTANT_ALPHA = 0.05  # finding 1: family-wise level of a map's distant-harm fla
 
 # Columns that :func:`map_significance` adds to each unit (``cem_bench.analysis.findings.data``).
 COLUMNS = ("sig_positive", "sig_negative", "sig_nonzero", "sig_negative_fraction", "sig_diffusion_index",
-           "sig_causal_radius", "radius_limit", "radius_censored", "sig_radius_censored", "distant_harm",
+           "sig_effect_range", "sig_causal_radius", "radius_limit", "radius_censored", "sig_radius_censored", "distant_harm",
            "distant_negative_mass")
 
 
@@ -124,6 +124,7 @@ def map_significance(ce: np.ndarray, stderr: np.ndarray, n_samples: np.ndarray, 
     return {
         "sig_positive": positive, "sig_negative": negative, "sig_nonzero": positive + negative,
         "sig_negative_fraction": negative_fraction(sig), "sig_diffusion_index": diffusion_index(sig),
+        "sig_effect_range": float(effect_range(sig)["range"]),
         "sig_causal_radius": sig_radius, "radius_limit": limit,
         "radius_censored": _censored(raw_radius, limit), "sig_radius_censored": _censored(sig_radius, limit),
         "distant_harm": float(distant_harm(ce, stderr, n_samples, distance)),

@@ -104,7 +104,7 @@ def test_map_significance_numbers():
     se = np.where(np.isnan(ce), np.nan, 0.02)
     stats = map_significance(ce, se, np.full(ce.shape, SAMPLES), roi, grid)
     assert (stats["sig_positive"], stats["sig_negative"], stats["sig_nonzero"]) == (2, 2, 4)
-    assert stats["sig_negative_fraction"] == 0.5
+    assert stats["sig_negative_fraction"] == 0.5 and stats["sig_effect_range"] == pytest.approx(0.9)
     assert stats["distant_harm"] == 1.0 and stats["distant_negative_mass"] == pytest.approx(0.7)
     # half the significant mass lies on the edge ring: the radius is the image's limit, censored
     assert stats["radius_limit"] == 16.0 and stats["sig_causal_radius"] == 16.0 and stats["sig_radius_censored"] == 1.0
