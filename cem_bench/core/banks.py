@@ -4,9 +4,12 @@ A bank is one ``uint8`` array ``[N, P, P, 3]`` (RGB) identified by the sha256 of
 banks are built in:
 
 ``div2k-8``
-    The bank of the CEM reference code: 10,000 8x8 crops of DIV2K training images, read from the
-    shared assets (``patchbank_div2k_8px.npz``). Stored in RGB order; the reference code read it as
-    BGR and so swapped colour channels, which we do not.
+    The bank of the CEM reference code: 10,000 8x8 crops of DIV2K training images. Read from the file
+    named by ``$CEM_BENCH_DIV2K_BANK`` when it is set (e.g. one built from the reference repository's
+    PNG folder with ``cem-bench data bank``), else from the shared assets (``patchbank_div2k_8px.npz``).
+    Either way it is accepted only when its content sha256 is :data:`DIV2K_8_SHA256`: the name stands
+    for those pixels. Stored in RGB order; the reference code read it as BGR and so swapped colour
+    channels, which we do not.
 ``skimage-P`` (default ``skimage-8``)
     The embedded default, cut from scikit-image's bundled colour images that are *not* evaluation
     images (:data:`BANK_SOURCES`): every non-overlapping PxP tile in reading order, minus near-black
@@ -18,6 +21,7 @@ A path to an ``.npz`` file with a ``patches`` array of the same layout is accept
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 import zlib
@@ -36,6 +40,10 @@ BANK_SOURCES = ("rocket", "immunohistochemistry", "hubble_deep_field", "retina")
 BANK_SIZE = 10_000
 MIN_MEAN = 10  # on the 0-255 scale: drops the black backgrounds of the space and retina images
 DIV2K_FILE = "patchbank_div2k_8px.npz"
+DIV2K_ENV = "CEM_BENCH_DIV2K_BANK"  # an .npz to use as div2k-8 instead of the shared assets' file
+# array_sha256 of the reference bank's patches, measured on the shared assets' patchbank_div2k_8px.npz
+# (the same content as the 10,000 PNGs of the reference repository, read as RGB in sorted name order)
+DIV2K_8_SHA256 = "e1630180c338887cccb1d87dbd0a93086f4e60275156d32b413e84311a8a7c72"
 DEFAULT_BANK = "skimage-8"
 MAX_BANK_BYTES = 1 << 30  # an .npz bank's patches; the reference bank (10,000 8x8 patches) is 1.9 MB
 
@@ -139,8 +147,35 @@ def load_npz_bank(path: str | Path, name: str | None = None) -> PatchBank:
     return _validated(name or path.stem, patches)
 
 
+def div2k_bank_path() -> Path | None:
+    """Where ``div2k-8`` is read from: ``$CEM_BENCH_DIV2K_BANK`` when set, else the shared assets' file
+    (``None`` when there is none)."""
+    explicit = os.environ.get(DIV2K_ENV)
+    return Path(explicit) if explicit else asset_path(DIV2K_FILE)
+
+
+def reference_bank() -> PatchBank:
+    """The reference bank ``div2k-8`` (module docstring); any other content under that name is refused."""
+    path = div2k_bank_path()
+    if path is None:
+        raise CemBenchError(
+            f"bank div2k-8 needs {DIV2K_FILE} of the shared assets (CEM_BENCH_ASSETS) or a bank built from the "
+            f"CEM reference repository (`cem-bench data bank --from DIR --out FILE.npz`, then {DIV2K_ENV}=FILE.npz); "
+            f"the embedded default is {DEFAULT_BANK}"
+        )
+    if os.environ.get(DIV2K_ENV) and not path.is_file():
+        raise CemBenchError(f"{DIV2K_ENV} names {path}, which is not a file (build it with `cem-bench data bank`)")
+    bank = load_npz_bank(path, name="div2k-8")
+    if bank.sha256 != DIV2K_8_SHA256:
+        raise CemBenchError(
+            f"{path} is not the reference bank div2k-8 (content sha256 {bank.sha256[:12]}…, expected "
+            f"{DIV2K_8_SHA256[:12]}…); other patches are another bank: name the file itself as the bank"
+        )
+    return bank
+
+
 def load_bank(spec: str = DEFAULT_BANK) -> PatchBank:
-    """Resolve a bank name (``div2k-8``, ``skimage-P``) or an ``.npz`` path."""
+    """Resolve a bank name (``div2k-8``: :func:`reference_bank`; ``skimage-P``) or an ``.npz`` path."""
     match = re.fullmatch(r"skimage-(\d+)", spec)
     if match:
         size = int(match.group(1))
@@ -148,13 +183,7 @@ def load_bank(spec: str = DEFAULT_BANK) -> PatchBank:
             raise CemBenchError(f"skimage bank patch size must be 1..64, got {size}")
         return skimage_bank(size)
     if spec == "div2k-8":
-        path = asset_path(DIV2K_FILE)
-        if path is None:
-            raise CemBenchError(
-                "bank div2k-8 needs the shared assets (set CEM_BENCH_ASSETS to the folder holding "
-                f"{DIV2K_FILE}); the embedded default is {DEFAULT_BANK}"
-            )
-        return load_npz_bank(path, name="div2k-8")
+        return reference_bank()
     if spec.endswith(".npz"):
         return load_npz_bank(spec)
     raise CemBenchError(f"unknown patch bank {spec!r} (use div2k-8, skimage-8 or a path to an .npz file)")

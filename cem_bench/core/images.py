@@ -58,7 +58,7 @@ def skimage_rgb(name: str) -> np.ndarray:
     return np.ascontiguousarray(array[..., :3])
 
 
-def _wide_samples(image: Image.Image) -> bool:
+def wide_samples(image: Image.Image) -> bool:
     """Whether ``image`` stores more than 8 bits per sample. Pillow opens a 16-bit RGB PNG as mode RGB
     (decoding would drop the low bytes), so the raw modes of its tiles are read too (``RGB;16B``)."""
     if image.mode in WIDE_MODES:
@@ -75,7 +75,7 @@ def _check_header(image: Image.Image, path: Path) -> None:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise CemBenchError(f"image {path} is {width}x{height} pixels; at most {MAX_PIXELS:,} (8192x8192) are read")
-    if _wide_samples(image):
+    if wide_samples(image):
         raise CemBenchError(f"image {path} has more than 8 bits per channel; only 8-bit images are read: "
                             "convert it first (e.g. `convert in.png -depth 8 out.png`)")
 

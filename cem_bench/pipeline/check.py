@@ -5,6 +5,8 @@
   (:mod:`cem_bench.analysis.consistency`); no rescoring, so plain ``cem-bench check`` runs it;
 * ``inconsistent_units`` — the same for the committed unit records of a suite that is still being
   computed (the standard suite), plus their provenance: protocol id, fixed image hashes, planned keys;
+* ``rescore_sample`` — the suite's ``ci_sample`` units (a suite too large to rescore whole in CI) are
+  rescored in a temporary folder and each must agree with its committed unit record under the same rules;
 * ``compare_trees`` — every committed result file has a regenerated twin that agrees with it under
   the rules of :mod:`cem_bench.pipeline.reproduction` (what may differ between CPU types, what may not);
 * ``stale_files`` — the committed reports must be exactly what ``cem-bench leaderboard`` / ``report``
@@ -14,14 +16,19 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from cem_bench.analysis.consistency import derivation_problems, unit_problems
+from cem_bench.cem.backends import DEFAULT_BACKEND
 from cem_bench.core.errors import CemBenchError
+from cem_bench.pipeline.jobs import make_jobs
 from cem_bench.pipeline.plan import plan
-from cem_bench.pipeline.reproduction import compare_result
-from cem_bench.pipeline.runner import UNITS_DIR
+from cem_bench.pipeline.reproduction import compare_result, compare_units
+from cem_bench.pipeline.runner import UNITS_DIR, models_without_weights, read_unit, score_job
 from cem_bench.pipeline.suites import Suite
 from cem_bench.records.io import read_result, result_files
 
@@ -65,6 +72,44 @@ def inconsistent_units(results_dir: str | Path, suite: Suite) -> tuple[list[str]
         if image is None or (image.sha256 is not None and unit["image"]["sha256"] != image.sha256):
             problems.append(f"{path}: image {unit['image']['id']} is not the suite's (content sha256 differs)")
     return problems, len(paths)
+
+
+def rescore_sample(results_dir: str | Path, suite: Suite, device: str = "cpu", backend: str = DEFAULT_BACKEND,
+                   progress: bool = False) -> tuple[list[str], int, int]:
+    """Rescore the suite's ``ci_sample`` units in a temporary folder (the runner's own ``score_job``) and
+    compare each with its committed record (:func:`cem_bench.pipeline.reproduction.compare_units`, plus the
+    committed record's own derived numbers): ``(problems, threshold flips allowed, units compared)``.
+
+    A suite without a sample, a key outside the suite's plan, a sample unit that is not committed, or a
+    sampled model without weights here is one error line: the sample is what CI promises to rescore.
+    """
+    keys = list(suite.ci_sample)
+    if not keys:
+        raise CemBenchError(f"suite {suite.name} lists no ci_sample units to rescore")
+    planned = {unit.key: unit for unit in plan(suite)}
+    unplanned = [key for key in keys if key not in planned]
+    if unplanned:
+        raise CemBenchError(f"ci_sample unit(s) not in suite {suite.name}'s plan: {', '.join(unplanned)}")
+    folder = Path(results_dir) / suite.name / UNITS_DIR
+    missing = [key for key in keys if not (folder / f"{key}.json").is_file()]
+    if missing:
+        raise CemBenchError(f"ci_sample unit(s) not committed under {folder}: {', '.join(missing)} "
+                            "(a sample unit must be computed and committed before CI can compare it)")
+    units = [planned[key] for key in keys]
+    absent = models_without_weights(units)
+    if absent:
+        raise CemBenchError(f"ci_sample model(s) without weights on this machine: {', '.join(absent)}")
+    problems, flips = [], 0
+    with tempfile.TemporaryDirectory(prefix="cem-sample-") as out:
+        # Units of one (model, task, image) share one job, as in a run; each map is the single-ROI map.
+        for job in tqdm(make_jobs(units), desc=f"{suite.name} sample", unit="job", disable=not progress):
+            for unit, regenerated in zip(job.units, score_job(job, suite, out, device=device, backend=backend)):
+                path = folder / f"{unit.key}.json"
+                committed = read_unit(path)
+                found, flipped = compare_units(committed, regenerated, str(path))
+                problems += unit_problems(committed, str(path)) + found
+                flips += flipped
+    return problems, flips, len(units)
 
 
 def compare_trees(committed: Path, regenerated: Path, pattern: str = "*/*.json",

@@ -44,16 +44,18 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def npz_bytes(patches: np.ndarray) -> bytes:
-    """A ``.npz`` holding ``patches`` that :func:`cem_bench.core.banks.load_npz_bank` reads, with fixed timestamps."""
-    array = io.BytesIO()
-    np.lib.format.write_array(array, np.ascontiguousarray(patches), allow_pickle=False)
+def npz_bytes(patches: np.ndarray, **extra: np.ndarray) -> bytes:
+    """A ``.npz`` holding ``patches`` (then ``extra`` arrays, in order) that
+    :func:`cem_bench.core.banks.load_npz_bank` reads, with fixed timestamps and no pickled objects."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        entry = zipfile.ZipInfo("patches.npy", date_time=ZIP_TIME)
-        entry.compress_type = zipfile.ZIP_DEFLATED
-        entry.external_attr = 0o644 << 16
-        archive.writestr(entry, array.getvalue())
+        for key, value in {"patches": patches, **extra}.items():
+            array = io.BytesIO()
+            np.lib.format.write_array(array, np.ascontiguousarray(value), allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, array.getvalue())
     return buffer.getvalue()
 
 

@@ -52,16 +52,17 @@ def _cards(suite: Suite, models: list[str] | None) -> tuple[list[tuple[Any, str 
     return cards, True
 
 
-def plan(suite: Suite, models: list[str] | None = None) -> list[Unit]:
+def plan(suite: Suite, models: list[str] | None = None, check_images: bool = True) -> list[Unit]:
     """Every unit of ``suite``: each model on each suite task it supports, x images x ROIs.
 
     ``models`` (names or card paths) replaces the suite's own model list. A model named explicitly
     that fits none of the suite's tasks is an error; with ``all``, such models are simply not planned.
-    Images are read and every ROI is checked to lie inside every task's (mod-cropped) ground truth.
+    Images are read and every ROI is checked to lie inside every task's (mod-cropped) ground truth;
+    ``check_images=False`` skips that (the keys alone, e.g. for a report on a machine without the images).
     """
     cards, explicit = _cards(suite, models)
-    shapes = {image.id: image.chosen().read().shape[:2] for image in suite.images}
-    for spec in suite.tasks:
+    shapes = {image.id: image.chosen().read().shape[:2] for image in suite.images} if check_images else {}
+    for spec in suite.tasks if check_images else []:
         task = spec.build()
         for image in suite.images:
             height, width = (side // task.scale * task.scale for side in shapes[image.id])
@@ -88,5 +89,5 @@ def plan(suite: Suite, models: list[str] | None = None) -> list[Unit]:
 
 def planned_results(suite: Suite) -> set[tuple[str, str]]:
     """``(model, task label)`` of every result file ``suite`` plans: what a report lists as left out when its
-    file is missing (a result file is written only once all its units exist)."""
-    return {(unit.model, unit.task.label) for unit in plan(suite)}
+    file is missing (a result file is written only once all its units exist). Keys only: no image is read."""
+    return {(unit.model, unit.task.label) for unit in plan(suite, check_images=False)}

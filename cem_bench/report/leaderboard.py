@@ -5,6 +5,10 @@ listing every model trained for several tasks on each of them. Rows are sorted b
 (higher first); every aggregate is printed as ``mean [low, high]``, the suite's bootstrap CI. A file
 that contradicts itself (aggregates that do not follow from its units, unit metrics that do not follow
 from its maps) is refused: :mod:`cem_bench.analysis.consistency`.
+
+Three kinds: :func:`render` (any suite), :func:`render_with_coverage` (a suite computed in budgeted runs,
+the cited one: complete results ranked, the others listed with their coverage only) and
+``render(..., smoke=True)`` (the CI smoke suite, labelled not for citation, without verdicts).
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
 from cem_bench.analysis.agreement import HEADERS as AGREEMENT_HEADERS
 from cem_bench.analysis.agreement import agreement_rows
 from cem_bench.analysis.consistency import require_consistent
+from cem_bench.analysis.coverage import Coverage
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.metrics.catalog import LEADERBOARD_COLUMNS
 from cem_bench.core.version import __version__
 from cem_bench.records.io import read_result, result_files
+from cem_bench.report.progress import coverage_line, coverage_section, progress_table
 
 SORT_KEY = "psnr_gain"
+CELLS = ("Cells are `mean [low, high]`: the mean over (image, ROI) units and its 95% percentile-bootstrap CI. "
+         "Rows are sorted by gain (ROI PSNR over the degraded input); every column can be re-sorted by "
+         "reading the result files (`results/<suite>/<task>/<model>.json`). Columns: docs/pipeline.md.")
 
 
 def _suite_name(suite: Any) -> str:
@@ -72,11 +81,12 @@ def _table(rows: pd.DataFrame, with_task: bool) -> str:
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def _citation(root: Path) -> str:
+def _citation(root: Path, suite_id: str | None = None, protocol: str | None = None) -> str:
     cff = root / "CITATION.cff"
     where = "CITATION.cff in the repository" if cff.is_file() else "CITATION.cff of cem-bench"
+    numbers = f"\nsuite {suite_id}, protocol {protocol}" if suite_id and protocol else ""
     return ("```\nHu et al., Interpreting Low-level Vision Models with Causal Effect Maps, IEEE TPAMI 2025, "
-            f"doi:10.1109/TPAMI.2025.3557149\ncem-bench {__version__} (see {where})\n```")
+            f"doi:10.1109/TPAMI.2025.3557149\ncem-bench {__version__} (see {where}){numbers}\n```")
 
 
 def _agreement_section(results_dir: str | Path, suite: Any) -> list[str]:
@@ -92,8 +102,9 @@ def _agreement_section(results_dir: str | Path, suite: Any) -> list[str]:
                      disable_numparse=True), ""]
 
 
-def render(results_dir: str | Path, suite: Any, date: str | None = None) -> str:
-    """The leaderboard Markdown of one suite.
+def render(results_dir: str | Path, suite: Any, date: str | None = None, smoke: bool = False) -> str:
+    """The leaderboard Markdown of one suite; ``smoke``: of the CI smoke suite, labelled not for citation,
+    without the agreement verdicts and the citation block.
 
     ``date`` defaults to the day the newest result was assembled, so the same results always render
     the same file (a CI staleness check can compare it byte for byte).
@@ -104,16 +115,69 @@ def render(results_dir: str | Path, suite: Any, date: str | None = None) -> str:
         raise CemBenchError(f"no results for suite {name} under {results_dir}; run `cem-bench run --suite {name}`")
     protocols = ", ".join(f"`{pid}`" for pid in sorted(set(table["protocol"])))
     date = date or max(table["created"])[:10]
-    parts = [f"# cem-bench leaderboard — suite `{name}`", "",
-             f"Protocol {protocols}; cem-bench {__version__}; generated {date} by `cem-bench leaderboard`.",
-             "Cells are `mean [low, high]`: the mean over (image, ROI) units and its 95% percentile-bootstrap CI. "
-             "Rows are sorted by gain (ROI PSNR over the degraded input); every column can be re-sorted by "
-             "reading the result files (`results/<suite>/<task>/<model>.json`). Columns: docs/pipeline.md.", ""]
+    generated = f"Protocol {protocols}; cem-bench {__version__}; generated {date} by `cem-bench leaderboard`."
+    if smoke:
+        parts = [f"# CI smoke suite `{name}` — not for citation, no verdicts", "", generated,
+                 f"Suite `{name}` checks in CI that every model and report runs (docs/pipeline.md): a few small "
+                 "crops with one ROI each, so its intervals are not evidence. Draw no ranking or verdict from it "
+                 "and do not cite it: the citable numbers are the standard suite's (`reports/leaderboard.md`).",
+                 CELLS, ""]
+    else:
+        parts = [f"# cem-bench leaderboard — suite `{name}`", "", generated, CELLS, ""]
     for task in sorted(set(table["task"])):
         parts += [f"## {task}", "", _table(table[table["task"] == task], with_task=False), ""]
     multi = table[table["multi_task"]]
     if len(multi):
         parts += ["## multi-task", "", _table(multi, with_task=True), ""]
+    if smoke:
+        return "\n".join(parts)
     parts += _agreement_section(results_dir, suite)
     parts += ["## How to cite", "", _citation(Path.cwd()), ""]
+    return "\n".join(parts)
+
+
+def render_with_coverage(results_dir: str | Path, suite_id: str, protocol: str, coverage: Coverage,
+                         date: str | None = None) -> str:
+    """The leaderboard of a suite computed in budgeted runs, to be cited with ``protocol``: per task the
+    complete results ranked (as :func:`render`), then every other planned model with its coverage only
+    (no mean, interval or rank), the coverage summary and the citation block.
+
+    ``coverage`` is the suite's (the caller plans it); ``date`` defaults to the newest of the results'
+    and the finished units' timestamps, so the same committed files render the same bytes.
+    """
+    name = suite_id.split("@", 1)[0]
+    table = load_table(results_dir, name)
+    if len(table) and set(table["protocol"]) != {protocol}:
+        others = ", ".join(sorted(set(table["protocol"]) - {protocol}))
+        raise CemBenchError(f"results of suite {name} under {results_dir} carry protocol {others}, the suite's is "
+                            f"{protocol}: one leaderboard, one protocol")
+    if not len(table) and not coverage.units_done:
+        raise CemBenchError(f"no results or finished units for suite {name} under {results_dir}; "
+                            f"run `cem-bench run --suite {name}`")
+    dates = [*(table["created"] if len(table) else []), *([coverage.latest] if coverage.latest else [])]
+    date = date or (max(dates)[:10] if dates else "undated")  # unit records without a timestamp
+    ranked = set(zip(table["model"], table["task"])) if len(table) else set()
+    sizes = {(p.units_planned, p.images_planned) for p in coverage.pairs}
+    units, images = next(iter(sizes)) if len(sizes) == 1 else (0, 0)
+    size = (f"all {units} of its units ({images} images × {units // images} ROIs)" if units and units % images == 0
+            else "all of its planned units")
+    parts = [f"# cem-bench leaderboard — suite `{name}`", "",
+             f"**What to cite.** The numbers of this leaderboard, with protocol `{protocol}` (suite `{suite_id}`, "
+             f"docs/standard_suite.md); cem-bench {__version__}; generated {date} by `cem-bench leaderboard`.", "",
+             coverage_line(coverage),
+             f"A model is ranked on a task once {size} are done; until then it is listed as in progress with its "
+             "coverage only: no means, intervals or ranks.", CELLS, ""]
+    for task in sorted(set(table["task"] if len(table) else []) | {p.task for p in coverage.pairs}):
+        rows = table[table["task"] == task] if len(table) else table
+        parts += [f"## {task}", "", _table(rows, with_task=False) if len(rows) else f"No model is complete on {task} yet.", ""]
+        pending = [p for p in coverage.pairs if p.task == task and (p.model, p.task) not in ranked]
+        if pending:
+            parts += [f"### {task}: in progress (not ranked)", "", progress_table(pending), ""]
+    multi = table[table["multi_task"]] if len(table) else table
+    if len(multi):
+        parts += ["## multi-task", "", _table(multi, with_task=True), ""]
+    if len(table):
+        parts += _agreement_section(results_dir, name)
+    parts += coverage_section(coverage)
+    parts += ["## How to cite", "", _citation(Path.cwd(), suite_id, protocol), ""]
     return "\n".join(parts)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import needs_assets
 
 from cem_bench.cli import main
 from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files
@@ -55,7 +56,7 @@ def committed(tmp_path_factory) -> Path:
     args = ["--suite", str(root / "tiny.yaml")]
     assert main(["data", "params", *args, "--out", str(root / "params.yaml")]) == 0
     assert main(["run", *args, "--params", str(root / "params.yaml"), "--out", str(root / "results"), "--quiet"]) == 0
-    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard.md")]) == 0
+    assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard-tiny.md")]) == 0
     assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings.md")]) == 0
     return root
 
@@ -70,14 +71,17 @@ def test_committed_results_pass_and_regenerate_identically(committed):
 
 
 def test_a_stale_report_fails(committed, capsys):
-    report = committed / "reports" / "leaderboard.md"
+    report = committed / "reports" / "leaderboard-tiny.md"
     original = report.read_text()
     report.write_text(original + "\nhand edit\n")
     try:
         assert check(committed) == 2
-        assert "leaderboard.md: stale" in capsys.readouterr().err
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
+        assert check(committed, "--committed-only") == 2  # a suite still being computed: its leaderboard too
+        assert "leaderboard-tiny.md: stale" in capsys.readouterr().err
     finally:
         report.write_text(original)
+    assert check(committed, "--committed-only") == 0
 
 
 def test_a_changed_effect_fails_the_plain_check_one_line_per_number(committed, capsys):
@@ -136,7 +140,11 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     suite = load_suite(TINY)
     run_suite(suite, ["box-blur-5"], out=tmp_path, progress=False, summary=False)
     assert inconsistent_units(tmp_path, suite) == ([], 1)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 0
+    reports = ["--reports", str(tmp_path / "reports")]
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(tmp_path),
+                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # the check wants it too
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 0
     unit_file = next((tmp_path / "tiny" / ".units").glob("*.json"))
     record = json.loads(unit_file.read_text())
     record["metrics"]["positive"] += 1  # a count that no longer follows from the map
@@ -144,4 +152,104 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     unit_file.write_text(json.dumps(record))
     problems, count = inconsistent_units(tmp_path, suite)
     assert count == 1 and any("metrics.positive" in p for p in problems) and any("protocol" in p for p in problems)
-    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only"]) == 2
+    assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
+
+
+SAMPLED = "box-blur-5.dn-s50.coffee.r16-16-16"
+
+
+@pytest.fixture
+def sampled(tmp_path) -> tuple[Path, Path]:
+    """A tiny suite whose ``ci_sample`` is one box-blur unit, scored into ``results`` (the "committed" side)."""
+    from cem_bench.pipeline.runner import run_suite
+    from cem_bench.pipeline.suites import load_suite
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-5"], "ci_sample": [SAMPLED]}))
+    run_suite(load_suite(path), out=tmp_path / "results", progress=False, summary=False)
+    assert main(["leaderboard", "--suite", str(path), "--results", str(tmp_path / "results"),
+                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # --committed-only checks it
+    return path, tmp_path / "results" / "tiny" / ".units" / f"{SAMPLED}.json"
+
+
+def _edit_effect(unit_file: Path, delta: float) -> tuple[int, int]:
+    """Move one non-zero CE by ``delta`` and re-derive everything that follows from the map, as a careful
+    forger would: only the rescoring can tell. Returns the block's [row, col]."""
+    from cem_bench.core.geometry import ROI, BlockGrid
+    from cem_bench.core.metrics import effect_range, map_metrics
+    from cem_bench.core.metrics.catalog import stored_metric
+    from cem_bench.records.io import ce_array
+
+    unit = json.loads(unit_file.read_text())
+    i, j = next((i, j) for i, row in enumerate(unit["ce"]) for j, v in enumerate(row) if v is not None and abs(v) > 0.05)
+    unit["ce"][i][j] = round(unit["ce"][i][j] + delta, 6)
+    ce, (width, height) = ce_array(unit["ce"]), unit["image"]["size"]
+    grid = BlockGrid(height, width, unit["grid"]["block"], unit["grid"]["block"] // unit["grid"]["in_block"])
+    unit["metrics"].update({name: stored_metric(value) for name, value in map_metrics(ce, ROI(**unit["roi"]), grid).items()})
+    unit["effect_range"] = effect_range(ce)
+    unit_file.write_text(json.dumps(unit))
+    return i, j
+
+
+def sample_check(suite: Path) -> int:
+    return main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--rescore-sample", "--quiet"])
+
+
+def test_the_sample_rescores_to_its_committed_units(sampled, capsys):
+    from cem_bench.pipeline.check import rescore_sample
+    from cem_bench.pipeline.suites import load_suite
+
+    suite, _ = sampled
+    assert rescore_sample(suite.parent / "results", load_suite(suite)) == ([], 0, 1)
+    assert sample_check(suite) == 0
+    assert "1 sampled unit(s) rescored" in capsys.readouterr().out
+
+
+def test_an_effect_moved_within_tolerance_passes_and_beyond_it_fails(sampled, capsys):
+    suite, unit_file = sampled
+    original = unit_file.read_text()
+    _edit_effect(unit_file, 2e-3)  # under the 5e-3 dB that CPU types may differ by
+    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only",
+                 "--reports", str(suite.parent / "reports")]) == 0
+    assert sample_check(suite) == 0
+    unit_file.write_text(original)
+    i, j = _edit_effect(unit_file, 0.02)
+    assert main(["check", "--suite", str(suite), "--results", str(suite.parent / "results"), "--committed-only",
+                 "--reports", str(suite.parent / "reports")]) == 0
+    capsys.readouterr()
+    assert sample_check(suite) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{unit_file}.ce[{i}][{j}]: ") and len(err) == 2
+    assert err[-1].startswith("cem-bench: error: 1 difference(s) between committed and rescored tiny sample units")
+
+
+def test_a_sample_unit_must_be_planned_and_committed(sampled, capsys):
+    suite, unit_file = sampled
+    unit_file.unlink()
+    assert sample_check(suite) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"cem-bench: error: ci_sample unit(s) not committed under {unit_file.parent}: {SAMPLED} "
+        "(a sample unit must be computed and committed before CI can compare it)")
+    # identity fits dn-s50 and the key is well formed, but the suite's models are box-blur-5 only
+    other = "identity.dn-s50.coffee.r16-16-16"
+    suite.write_text(suite.read_text().replace(SAMPLED, other))
+    assert sample_check(suite) == 2
+    assert capsys.readouterr().err.strip() == f"cem-bench: error: ci_sample unit(s) not in suite tiny's plan: {other}"
+
+
+def test_a_suite_without_a_sample_is_refused(capsys):
+    assert main(["check", "--suite", str(TINY), "--rescore-sample"]) == 2
+    assert "suite tiny lists no ci_sample units to rescore" in capsys.readouterr().err
+
+
+@needs_assets
+def test_the_standard_sample_is_planned_committed_and_covers_every_task():
+    from cem_bench.pipeline.plan import plan
+    from cem_bench.pipeline.suites import load_suite
+
+    suite = load_suite("standard")
+    units = {unit.key: unit for unit in plan(suite)}
+    committed = Path(__file__).resolve().parents[2] / "results" / "standard" / ".units"
+    assert suite.ci_sample and set(suite.ci_sample) <= set(units)
+    assert all((committed / f"{key}.json").is_file() for key in suite.ci_sample)
+    assert {units[key].task.label for key in suite.ci_sample} == {task.label for task in suite.tasks}

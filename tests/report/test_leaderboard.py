@@ -3,12 +3,13 @@
 import json
 
 import pytest
-from handmade_results import PROTOCOL, make_result, write_results
+from handmade_results import PROTOCOL, TINY, make_result, write_results
 
+from cem_bench.analysis.coverage import Coverage, PairCoverage
 from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.version import __version__
-from cem_bench.report.leaderboard import rank, render
+from cem_bench.report.leaderboard import rank, render, render_with_coverage
 
 
 @pytest.fixture
@@ -67,10 +68,12 @@ def test_no_results_is_an_error(tmp_path):
 
 def test_leaderboard_command_writes_the_file(results, tmp_path, capsys):
     out = tmp_path / "reports" / "board.md"
-    assert main(["leaderboard", "--suite", "tiny", "--results", str(results), "--out", str(out)]) == 0
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(results), "--out", str(out)]) == 0
     assert out.read_text() == render(results, "tiny")
     assert main(["leaderboard", "--suite", "nothing", "--results", str(results), "--out", str(out)]) == 2
-    assert "cem-bench: error: no results for suite nothing" in capsys.readouterr().err
+    assert "cem-bench: error: unknown suite 'nothing'" in capsys.readouterr().err
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(tmp_path / "none"), "--out", str(out)]) == 2
+    assert "cem-bench: error: no results for suite tiny" in capsys.readouterr().err
 
 
 def test_a_file_that_contradicts_itself_is_refused_and_nothing_is_written(results, tmp_path, capsys):
@@ -79,12 +82,81 @@ def test_a_file_that_contradicts_itself_is_refused_and_nothing_is_written(result
     record["aggregates"]["psnr_gain"]["mean"] = 42.0  # was printed as "42.00 [1.00, 3.00]"
     path.write_text(json.dumps(record))
     out = tmp_path / "reports" / "board.md"
-    assert main(["leaderboard", "--suite", "tiny", "--results", str(results), "--out", str(out)]) == 2
+    assert main(["leaderboard", "--suite", str(TINY), "--results", str(results), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"cem-bench: error: {path}: refused") and "aggregates.psnr_gain.mean: committed 42.0" in err
     assert err.count("\n") == 1 and not out.exists()
     with pytest.raises(CemBenchError, match="refused"):
         rank(results, "tiny", "dn-s50", "box-blur-5")
+
+
+# --- a suite computed in budgeted runs: complete results ranked, the others with coverage only -------------
+
+def pair(model: str, task: str, done: int, images: int, left: float | None, planned: int = 6) -> PairCoverage:
+    return PairCoverage(model=model, task=task, units_done=done, units_planned=planned, images_done=images,
+                        images_planned=planned // 3, timed_jobs=images, seconds_left=left)
+
+
+@pytest.fixture
+def progress() -> Coverage:
+    """box-blur-3/5 and identity complete (files in ``results``); two models in progress, one not started."""
+    pairs = [pair("box-blur-3", "dn-s50", 6, 2, 0.0), pair("box-blur-5", "dn-s50", 6, 2, 0.0),
+             pair("identity", "dn-s50", 6, 2, 0.0), pair("bicubic-x2", "sr-x2", 6, 2, 0.0),
+             pair("dncnn-color-blind", "dn-s50", 3, 1, 7200.0), pair("imdn-x2", "sr-x2", 1, 0, None),
+             pair("carn-m-x2", "sr-x2", 0, 0, None)]
+    return Coverage(tuple(sorted(pairs, key=lambda p: (p.task, p.model))), latest="2032-01-02T03:04:05+00:00")
+
+
+def test_in_progress_models_show_coverage_never_means_or_ranks(results, progress):
+    text = render_with_coverage(results, "tiny@0123456789abcdef", PROTOCOL["id"], progress)
+    assert [row.split("|")[1].strip() for row in section(text, "dn-s50")] == ["box-blur-5", "box-blur-3", "identity"]
+    rows = section(text, "dn-s50: in progress (not ranked)")
+    assert [[cell.strip() for cell in row.split("|")[1:-1]] for row in rows] == [
+        ["dncnn-color-blind", "3 / 6", "1 / 2", "2.0 h"]]
+    sr = [[cell.strip() for cell in row.split("|")[1:-1]] for row in section(text, "sr-x2: in progress (not ranked)")]
+    assert sr == [["carn-m-x2", "0 / 6", "0 / 2", "–"], ["imdn-x2", "1 / 6", "0 / 2", "–"]]
+    ranked = section(text, "dn-s50") + section(text, "sr-x2") + section(text, "multi-task")
+    for model in ("dncnn-color-blind", "imdn-x2", "carn-m-x2"):  # in no ranked table, in no other line
+        assert not any(model in row for row in ranked)
+        assert [line for line in text.splitlines() if model in line and "/" not in line] == []
+    in_progress = section(text, "dn-s50: in progress (not ranked)") + section(text, "sr-x2: in progress (not ranked)")
+    assert len(in_progress) == 3 and not any("[" in row or "." in row.split("|")[2] for row in in_progress)
+
+
+def test_coverage_header_summary_citation_and_date(results, progress):
+    text = render_with_coverage(results, "tiny@0123456789abcdef", PROTOCOL["id"], progress)
+    assert text.startswith("# cem-bench leaderboard — suite `tiny`\n")
+    assert f"**What to cite.** The numbers of this leaderboard, with protocol `{PROTOCOL['id']}`" in text
+    assert "generated 2032-01-02" in text  # the newest unit is newer than every result file
+    assert "all 6 of its units (2 images × 3 ROIs)" in text
+    assert "Coverage: 4 of 7 (model, task) results complete, 28 / 42 (66.7%) units done" in text
+    summary = dict((cells[1].strip(), cells[2].strip()) for cells in (row.split("|") for row in section(text, "Coverage")))
+    assert summary == {"(model, task) results complete": "4 / 7", "models with every task complete": "4 / 7",
+                       "images done (jobs: model, task, image)": "9 / 14 (64.3%)",
+                       "units done (model, task, image, ROI)": "28 / 42 (66.7%)",
+                       "estimated CPU time left": "2.0 h for the 1 incomplete result(s) with an estimate, + 2 with none yet"}
+    assert f"suite tiny@0123456789abcdef, protocol {PROTOCOL['id']}" in text.split("## How to cite", 1)[1]
+    assert render_with_coverage(results, "tiny@0123456789abcdef", PROTOCOL["id"], progress) == text
+
+
+def test_coverage_render_refuses_another_protocol_and_nothing_at_all(results, progress, tmp_path):
+    with pytest.raises(CemBenchError, match="carry protocol .*one leaderboard, one protocol"):
+        render_with_coverage(results, "tiny@0123456789abcdef", "cem-v1/other", progress)
+    with pytest.raises(CemBenchError, match="no results or finished units for suite tiny"):
+        render_with_coverage(tmp_path / "empty", "tiny@0", PROTOCOL["id"], Coverage((pair("a", "dr", 0, 0, None),), None))
+    assert "generated undated" in render_with_coverage(tmp_path / "empty", "tiny@0", PROTOCOL["id"],
+                                                       Coverage((pair("a", "dr", 1, 0, None),), None))
+    started = render_with_coverage(tmp_path / "empty", "tiny@0", PROTOCOL["id"], progress)
+    assert "No model is complete on dn-s50 yet." in started and "| box-blur-5" in started  # listed, not ranked
+    assert "## LAM vs CEM" not in started
+
+
+def test_smoke_leaderboard_is_labelled_and_draws_no_verdict(results):
+    text = render(results, "tiny", smoke=True)
+    assert text.startswith("# CI smoke suite `tiny` — not for citation, no verdicts\n")
+    assert "Draw no ranking or verdict from it and do not cite it" in text
+    assert "## How to cite" not in text and "## LAM vs CEM" not in text
+    assert section(text, "dn-s50") == section(render(results, "tiny"), "dn-s50")  # the same tables
 
 
 def test_the_lam_cem_table_is_the_findings_reports(tmp_path):

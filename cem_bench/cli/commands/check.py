@@ -1,5 +1,6 @@
 """`cem-bench check`: fail when committed results contradict themselves, or summary, params or reports are
-stale (CI runs it); ``--regenerate`` also rescores the suite and compares."""
+stale (CI runs it); ``--regenerate`` also rescores the suite and compares; ``--committed-only`` and
+``--rescore-sample`` (the suite's ``ci_sample`` units) are the checks of a suite still being computed."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cem_bench.cli.options import add_backend_option
 from cem_bench.core.errors import CemBenchError
+
+if TYPE_CHECKING:
+    from cem_bench.pipeline.suites import Suite
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,11 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--results", default="results", help="committed results folder (default %(default)s)")
     parser.add_argument("--reports", default="reports", help="committed reports folder (default %(default)s)")
     parser.add_argument("--params", default="params.yaml", help="DVC params file (default %(default)s)")
-    parser.add_argument("--regenerate", action="store_true",
-                        help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
+    rescore = parser.add_mutually_exclusive_group()
+    rescore.add_argument("--regenerate", action="store_true",
+                         help="also rescore the whole suite in a temporary folder and compare (rules: cem_bench/reproduction.py)")
+    rescore.add_argument("--rescore-sample", action="store_true",
+                         help="rescore only the suite's ci_sample units in a temporary folder and compare each with its "
+                              "committed unit record (same rules); no params or reports: for a suite still being computed")
     parser.add_argument("--committed-only", action="store_true",
                         help="check only the committed result files and unit records of the suite (schema, derived "
-                             "numbers, protocol, image hashes), not params or reports: for a suite still being computed")
+                             "numbers, protocol, image hashes) and its leaderboard, not params, summary or findings: "
+                             "for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
     parser.set_defaults(func=run)
@@ -31,23 +41,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
-    from cem_bench.pipeline.check import compare_trees, inconsistent_results, inconsistent_units, stale_files, summarise
+    from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
+    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
-    from cem_bench.report.leaderboard import render
 
     results, reports = Path(args.results), Path(args.reports)
-    if args.committed_only:
+    if args.committed_only or args.rescore_sample:
         suite = load_suite(args.suite)
-        inconsistent, files = inconsistent_results(results, suite.name)
-        unit_issues, units = inconsistent_units(results, suite)
-        if inconsistent or unit_issues:
-            print("\n".join(inconsistent + unit_issues), file=sys.stderr)
-            raise CemBenchError(f"{len(inconsistent) + len(unit_issues)} problem(s) in the committed {suite.name} "
-                                "results (listed above)")
-        print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
-              "maps and carry the suite's protocol and image hashes")
+        if args.committed_only:
+            _check_committed(results, reports, suite)
+        if args.rescore_sample:
+            _check_sample(results, suite, args)
         return 0
     params = read_params(args.params)
     suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
-                 reports / "leaderboard.md": lambda: render(results, suite)}
+                 reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
     renderers[reports / "findings.md"] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
     if problems:
@@ -81,6 +87,41 @@ def run(args: argparse.Namespace) -> int:
     print(f"regenerated suite {suite.id}: every result matches the committed one within tolerance "
           f"({flips} threshold flip(s) allowed; rules: cem_bench/reproduction.py)")
     return 0
+
+
+def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
+    """``--committed-only``: the suite's committed result files and unit records, without rescoring, and
+    its leaderboard (coverage included: it changes with every unit committed)."""
+    from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
+    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
+
+    inconsistent, files = inconsistent_results(results, suite.name)
+    unit_issues, units = inconsistent_units(results, suite)
+    if inconsistent or unit_issues:
+        print("\n".join(inconsistent + unit_issues), file=sys.stderr)
+        raise CemBenchError(f"{len(inconsistent) + len(unit_issues)} problem(s) in the committed {suite.name} "
+                            "results (listed above)")
+    print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
+          "maps and carry the suite's protocol and image hashes")
+    board = reports / leaderboard_file(suite.name)
+    stale = stale_files({board: lambda: render_leaderboard(results, suite)})
+    if stale:
+        raise CemBenchError(summarise(stale, "stale file(s)"))
+    print(f"{board} matches the committed {suite.name} results and unit records")
+
+
+def _check_sample(results: Path, suite: Suite, args: argparse.Namespace) -> None:
+    """``--rescore-sample``: the suite's ``ci_sample`` units rescored on this CPU and compared."""
+    from cem_bench.pipeline.check import rescore_sample
+
+    problems, flips, count = rescore_sample(results, suite, device="cpu", backend=args.backend,
+                                            progress=not args.quiet)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        raise CemBenchError(f"{len(problems)} difference(s) between committed and rescored {suite.name} sample units "
+                            "(listed above; rules: cem_bench/pipeline/reproduction.py)")
+    print(f"suite {suite.name}: {count} sampled unit(s) rescored, each matches its committed record within tolerance "
+          f"({flips} threshold flip(s) allowed; rules: cem_bench/pipeline/reproduction.py)")
 
 
 def _findings_renderer(results: Path, suite):

@@ -1,4 +1,6 @@
-"""`cem-bench data build|verify`: the DVC-tracked ``datasets/`` folder (see cem_bench/datasets.py)."""
+"""`cem-bench data build|verify|params|bank|crops`: the DVC-tracked ``datasets/`` folder
+(cem_bench/pipeline/datasets.py), the reference bank from its PNG folder (pipeline/reference_bank.py)
+and a suite's crops as PNG files (pipeline/crops.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from cem_bench.core.files import atomic_write_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("data", help="build or verify the DVC-tracked datasets/ folder")
+    parser = subparsers.add_parser(
+        "data", help="the DVC-tracked datasets/ folder, the reference bank div2k-8 and a suite's crops")
     actions = parser.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="write datasets/ deterministically from the embedded sources")
     build.add_argument("--out", default="datasets", help="folder (default %(default)s)")
@@ -26,6 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     params.add_argument("--suite", default="quick", help="suite name or .yaml (default %(default)s)")
     params.add_argument("--out", default="params.yaml", help="file (default %(default)s); its `protocol` is kept")
     params.set_defaults(func=run_params)
+    bank = actions.add_parser("bank", help="build the reference bank div2k-8 from the CEM repository's folder of PNG patches")
+    bank.add_argument("--from", dest="source", required=True, metavar="DIR",
+                      help="the reference repository's patch-DIV2K-8-Demo/ (10,000 8x8 RGB PNG files)")
+    bank.add_argument("--out", required=True, metavar="FILE.npz", help="the bank file to write")
+    bank.set_defaults(func=run_bank)
+    crops = actions.add_parser("crops", help="write a suite's images (cut from their sources, hash-checked) as PNG files")
+    crops.add_argument("--suite", default="standard", help="suite name or .yaml (default %(default)s)")
+    crops.add_argument("--out", default=None, help="folder (default crops/SUITE)")
+    crops.set_defaults(func=run_crops)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -92,4 +104,32 @@ def run_params(args: argparse.Namespace) -> int:
     text = render_params(args.suite, apply_protocol(suite, protocol, path), protocol)
     atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")
+    return 0
+
+
+def run_bank(args: argparse.Namespace) -> int:
+    from cem_bench.core.banks import DIV2K_8_SHA256, DIV2K_ENV
+    from cem_bench.pipeline.reference_bank import read_patch_folder, write_bank
+
+    bank = read_patch_folder(args.source)
+    path = write_bank(bank, args.out)
+    print(f"wrote {path}: {len(bank.patches):,} patches, content sha256 {bank.sha256}")
+    if bank.is_reference:
+        print(f"it is the reference bank div2k-8; use it as div2k-8 with {DIV2K_ENV}={path}")
+        return 0
+    print(f"it is NOT the reference bank div2k-8 (expected {DIV2K_8_SHA256}): it will not be accepted as "
+          f"div2k-8, only by its path (--bank {path})")
+    return 1
+
+
+def run_crops(args: argparse.Namespace) -> int:
+    from cem_bench.pipeline.crops import write_crops
+    from cem_bench.pipeline.suites import load_suite
+
+    suite = load_suite(args.suite)
+    out = args.out or str(Path("crops") / suite.name)
+    manifest = write_crops(suite, out)
+    checked = sum(1 for entry in manifest["images"].values() if entry["checked"])
+    print(f"suite {suite.id}: wrote {len(manifest['images'])} images to {out}/ "
+          f"({checked} checked against the suite's sha256)")
     return 0

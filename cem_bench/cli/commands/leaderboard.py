@@ -6,20 +6,25 @@ import argparse
 from pathlib import Path
 
 from cem_bench.core.files import atomic_write_bytes
-from cem_bench.pipeline.suites import suite_name
-from cem_bench.report.leaderboard import render
+from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
+from cem_bench.pipeline.suites import load_suite
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("leaderboard", help="write the Markdown leaderboard of a suite's results")
-    parser.add_argument("--suite", default="quick", help="suite name (default %(default)s)")
+    parser.add_argument("--suite", default="standard",
+                        help="suite name or YAML (default %(default)s: the suite to cite, with its coverage)")
     parser.add_argument("--results", default="results", help="results folder (default %(default)s)")
-    parser.add_argument("--out", default="reports/leaderboard.md", help="Markdown file (default %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="Markdown file (default reports/leaderboard.md for standard, reports/quick_smoke.md "
+                             "for quick, reports/leaderboard-NAME.md for another suite)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    text = render(args.results, suite_name(args.suite))
-    atomic_write_bytes(Path(args.out), text.encode())
-    print(f"wrote {args.out}")
+    suite = load_suite(args.suite)
+    out = Path(args.out) if args.out else Path("reports") / leaderboard_file(suite.name)
+    text = render_leaderboard(args.results, suite)
+    atomic_write_bytes(out, text.encode())
+    print(f"wrote {out}")
     return 0

@@ -7,6 +7,8 @@ be named by path), validated here with pydantic. Image sources are ``skimage:NAM
 on this machine (e.g. the full suite's shared 256x256 images -> scikit-image crops). ROIs are
 ``[x, y, size]`` in output (ground-truth) pixels of the cropped image, either one global list or one
 list per image id. ``Suite.hash`` identifies the suite's content and is recorded in every result.
+``ci_sample`` names unit keys that CI rescores and compares with their committed records (a suite too
+large to rescore whole in CI: ``cem-bench check --rescore-sample``); it is not part of the hash.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Suite(StrictModel):
     tasks: list[TaskSpec] = Field(min_length=1)
     models: Literal["all"] | list[str] = "all"
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+    ci_sample: list[str] = Field(default_factory=list)
 
     @field_validator("protocol", mode="before")
     @classmethod
@@ -118,7 +121,20 @@ class Suite(StrictModel):
                 raise ValueError(f"task {task.label} does not fit block {self.protocol.block} (block must divide by the scale)")
         if isinstance(self.models, list) and len(set(self.models)) != len(self.models):
             raise ValueError("models must not repeat")
+        self._check_sample()
         return self
+
+    def _check_sample(self) -> None:
+        """Each ``ci_sample`` key names one of the suite's (task, image, ROI) after a model name. Whether the
+        model fits the task is the plan's to say (``check --rescore-sample``): it needs the model catalog."""
+        if len(set(self.ci_sample)) != len(self.ci_sample):
+            raise ValueError("ci_sample keys must not repeat")
+        suffixes = {f".{task.label}.{image.id}.r{roi.x}-{roi.y}-{roi.size}"
+                    for task in self.tasks for image in self.images for roi in self.rois_for(image.id)}
+        for key in self.ci_sample:
+            if not any(key.endswith(suffix) and len(key) > len(suffix) for suffix in suffixes):
+                raise ValueError(f"ci_sample key {key!r} is not MODEL.TASK.IMAGE.rX-Y-SIZE with a task, image and "
+                                 f"ROI of suite {self.name}")
 
     def rois_for(self, image_id: str) -> list[ROI]:
         boxes = self.rois[image_id] if isinstance(self.rois, dict) else self.rois
@@ -132,8 +148,12 @@ class Suite(StrictModel):
 
     @cached_property
     def hash(self) -> str:
-        """16 hex digits of sha256 over the suite's canonical JSON (every field, sorted keys)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """16 hex digits of sha256 over the suite's canonical JSON (every field but ``ci_sample``, sorted keys).
+
+        ``ci_sample`` only says what CI rescores; the numbers of a result do not depend on it.
+        """
+        content = self.model_dump(mode="json", exclude={"ci_sample"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property

@@ -60,6 +60,14 @@ def test_a_suite_file_loads_and_its_hash_follows_its_content(tmp_path):
     assert load_suite(write(tmp_path, description="other")).hash != suite.hash
 
 
+def test_ci_sample_names_units_of_the_suite_and_leaves_the_hash_alone(tmp_path):
+    keys = ["bicubic-x2.sr-x2.a.r16-16-16", "identity.dn-s50.b.r16-16-16"]
+    suite = load_suite(write(tmp_path, ci_sample=keys))
+    assert suite.ci_sample == keys
+    assert suite.hash == load_suite(write(tmp_path)).hash  # what CI rescores does not change what a result means
+    assert load_suite("standard").ci_sample  # the shipped standard suite names its CI sample
+
+
 def test_per_image_rois(tmp_path):
     suite = load_suite(write(tmp_path, rois={"a": [[0, 0, 8], [8, 8, 8]], "b": [[4, 4, 16]]}))
     assert suite.rois_for("a") == [ROI(0, 0, 8), ROI(8, 8, 8)] and suite.rois_for("b") == [ROI(4, 4, 16)]
@@ -79,6 +87,11 @@ def test_per_image_rois(tmp_path):
     ({"images": [{"id": "a", "source": "skimage:astronaut", "crop": [-1, 0, 8]}]}, "crop"),
     ({"models": "some"}, "models"),
     ({"extra": 1}, "extra"),
+    ({"ci_sample": ["bicubic-x2.sr-x4.a.r16-16-16"]}, "ci_sample key 'bicubic-x2.sr-x4.a.r16-16-16'"),  # no sr-x4
+    ({"ci_sample": ["bicubic-x2.sr-x2.c.r16-16-16"]}, "ci_sample key"),  # no image c
+    ({"ci_sample": ["bicubic-x2.sr-x2.a.r0-0-16"]}, "ci_sample key"),  # not one of its ROIs
+    ({"ci_sample": [".sr-x2.a.r16-16-16"]}, "ci_sample key"),  # no model
+    ({"ci_sample": ["identity.dn-s50.b.r16-16-16"] * 2}, "must not repeat"),
 ])
 def test_invalid_suites_are_one_line_errors(tmp_path, changes, message):
     with pytest.raises(CemBenchError, match=message) as caught:

@@ -1,0 +1,51 @@
+"""Which leaderboard a suite gets, in which file, and the coverage it is rendered with.
+
+* ``standard`` (what to cite) -> ``reports/leaderboard.md``: complete results ranked, every other planned
+  model with its coverage (:func:`cem_bench.report.leaderboard.render_with_coverage`). Its inputs are the
+  committed ``results/standard`` tree, ``.units/`` included, and the suite's plan;
+* ``quick`` (the CI smoke suite) -> ``reports/quick_smoke.md``, labelled not for citation, no verdicts;
+* any other suite -> ``reports/leaderboard-<name>.md``, the plain tables.
+
+The plan lives on this floor, so this is where coverage is assembled; the report floor only renders it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cem_bench.analysis.coverage import Coverage, PlannedUnit, coverage, read_unit_records
+from cem_bench.models import get_card
+from cem_bench.pipeline.plan import plan
+from cem_bench.pipeline.runner import UNITS_DIR, fingerprint
+from cem_bench.pipeline.suites import Suite
+from cem_bench.report.leaderboard import render, render_with_coverage
+
+CITED = "standard"
+SMOKE = "quick"
+FILES = {CITED: "leaderboard.md", SMOKE: "quick_smoke.md"}
+
+
+def leaderboard_file(suite: str) -> str:
+    """The file name of a suite's leaderboard under ``reports/``."""
+    return FILES.get(suite, f"leaderboard-{suite}.md")
+
+
+def suite_coverage(results_dir: str | Path, suite: Suite) -> Coverage:
+    """The coverage of ``suite`` by the unit records under ``<results>/<suite>/.units``: a record counts
+    when the runner would reuse it (its key planned, its fingerprint the current one). Images are not
+    read, so it is the same on a machine without them."""
+    cards: dict[str, object] = {}
+    planned = []
+    for unit in plan(suite, check_images=False):
+        if unit.card_ref not in cards:
+            cards[unit.card_ref] = get_card(unit.card_ref)
+        planned.append(PlannedUnit(unit.key, unit.model, unit.task.label, unit.image,
+                                   fingerprint(unit, suite, cards[unit.card_ref])))
+    return coverage(planned, read_unit_records(Path(results_dir) / suite.name / UNITS_DIR))
+
+
+def render_leaderboard(results_dir: str | Path, suite: Suite) -> str:
+    """The leaderboard Markdown of ``suite``, of the kind its name calls for (module docstring)."""
+    if suite.name == CITED:
+        return render_with_coverage(results_dir, suite.id, suite.protocol.id, suite_coverage(results_dir, suite))
+    return render(results_dir, suite.name, smoke=suite.name == SMOKE)

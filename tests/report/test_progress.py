@@ -1,0 +1,18 @@
+"""Coverage Markdown: durations and the in-progress table (no mean, interval or rank in it)."""
+
+from cem_bench.analysis.coverage import PairCoverage
+from cem_bench.report.progress import duration, progress_table
+
+
+def test_durations_are_unknown_zero_minutes_or_hours():
+    assert [duration(s) for s in (None, 0.0, 20.0, 90.0, 3599.0, 3600.0, 5 * 3600 + 360)] == [
+        "–", "0", "< 1 min", "2 min", "60 min", "1.0 h", "5.1 h"]
+
+
+def test_progress_rows_are_coverage_only_sorted_by_model():
+    pairs = [PairCoverage("zoo", "dr", 9, 117, 1, 13, 1, 12 * 30.0), PairCoverage("abc", "dr", 0, 117, 0, 13, 0, None)]
+    lines = progress_table(pairs).splitlines()
+    assert [cell.strip() for cell in lines[0].split("|")[1:-1]] == ["model", "units done", "images done",
+                                                                     "est. CPU time left"]
+    assert [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[2:]] == [
+        ["abc", "0 / 117", "0 / 13", "–"], ["zoo", "9 / 117", "1 / 13", "6 min"]]
