@@ -134,3 +134,86 @@ def findings_records() -> list[dict[str, Any]]:
                                                                        effect_range=[0.4, 0.5, 0.6], psnr_gain=1.9),
                                          multi_task=True))
     return records
+
+
+# --- several images x ROIs with real maps (the findings' statistics need images and per-block errors) ------
+
+MAP_ROIS = ((0, 0), (24, 24))  # two 8-px ROIs of a 32x32 image: the 4x4 grid's opposite corner blocks
+MAP_SAMPLES = 50
+
+
+def effect_map(roi: tuple[int, int], near: float = 0.0, near_blocks: int = 0, far: float = 0.0,
+               far_blocks: int = 0) -> list[list[float | None]]:
+    """A 4x4 CE map (ROI block null): ``near_blocks`` blocks of CE ``near`` touching the ROI, ``far_blocks`` of
+    CE ``far`` 16 px away from it (the far corner's row and column)."""
+    ce: list[list[float | None]] = [[0.0] * 4 for _ in range(4)]
+    r, c = roi[1] // 8, roi[0] // 8
+    ce[r][c] = None
+    touching = [(r, 1 - c if c == 0 else 2), (1 if r == 0 else 2, c), (1 if r == 0 else 2, 1 if c == 0 else 2)]
+    for row, col in touching[:near_blocks]:
+        ce[row][col] = near
+    distant = [(3 - r, 3 - c), (3 - r, c), (r, 3 - c)]
+    for row, col in distant[:far_blocks]:
+        ce[row][col] = far
+    return ce
+
+
+def map_unit(model: str, task: str, image: str, roi: tuple[int, int], gain: float, ce: list[list[float | None]],
+             stderr: float = 0.01, lam_di: float | None = None) -> dict[str, Any]:
+    """A unit of a 32x32 image with an 8-px ROI, map ``ce`` (its errors all ``stderr``, 50 samples each) and
+    everything derived from it, consistent like a scored unit."""
+    unit = make_unit(model, task, image, psnr_input=INPUT_PSNR, psnr_roi=INPUT_PSNR + gain, psnr_gain=gain,
+                     lam_di=lam_di)
+    unit["key"] = f"{model}.{task}.{image}.r{roi[0]}-{roi[1]}-8"
+    unit["image"]["size"] = [32, 32]
+    unit["roi"] = {"x": roi[0], "y": roi[1], "size": 8}
+    unit["grid"] = {"rows": 4, "cols": 4, "block": 8, "in_block": 8}
+    unit["ce"] = ce
+    unit["stderr"] = [[None if v is None else stderr for v in row] for row in ce]
+    unit["n_samples"] = [[0 if v is None else MAP_SAMPLES for v in row] for row in ce]
+    return derive_map_metrics(unit)
+
+
+def map_result(model: str, task: str, units: list[dict[str, Any]], analytic: bool | None = None,
+               multi_task: bool = False) -> dict[str, Any]:
+    """An assembled result of ``model`` from :func:`map_unit` units."""
+    return assemble(load_suite(TINY), units, card_for(model, task, analytic), multi_task=multi_task)
+
+
+def image_grid(images: int = 13) -> list[tuple[int, str, int, tuple[int, int]]]:
+    """``(image index, image id, ROI index, ROI)`` of ``images`` images x the two ROIs."""
+    return [(i, f"img{i:02d}", k, roi) for i in range(images) for k, roi in enumerate(MAP_ROIS)]
+
+
+def findings_map_records(images: int = 13) -> list[dict[str, Any]]:
+    """Every model the three findings test, on ``images`` images x 2 ROIs, with known verdicts at 13 images:
+    finding 1 supported (harmful distant blocks in 4 maps of 5, none for bicubic), finding 2 supported (channel
+    attention adds 1-2 significant blocks, gain within ±0.02 dB), finding 3 supported (the mixed model has fewer
+    blocks and a narrower range)."""
+    grid = image_grid(images)
+    records = []
+    for m, model in enumerate(["carn-m-x4", "imdn-x4", "zoo-sr-swinir"]):
+        records.append(map_result(model, "sr-x4", [
+            map_unit(model, "sr-x4", name, roi, 1.0 + 0.1 * m + 0.01 * i, effect_map(
+                roi, 0.5, 2, -0.4 if (i + k + m) % 5 else 0.0, 1), lam_di=10.0 + m) for i, name, k, roi in grid]))
+    records.append(map_result("bicubic-x4", "sr-x4", [
+        map_unit("bicubic-x4", "sr-x4", name, roi, 0.0, effect_map(roi, 0.3, 1)) for _, name, _, roi in grid]))
+    for member, extra in (("ca", 1), ("noca", 0)):
+        model = f"zoo-dn-rcan-{member}"
+        records.append(map_result(model, "dn-s50", [
+            map_unit(model, "dn-s50", name, roi, 3.0 + ((i * 7 + k * 3) % 5 - 2) * 0.01 * extra,
+                     effect_map(roi, 0.3, 1 + extra * (1 + i % 2))) for i, name, k, roi in grid]))
+    for task, single in {"dn-s50": "zoo-mt-dn", "dr": "zoo-mt-dr"}.items():
+        for model, blocks, effect in ((single, lambda i: 2, lambda i: 0.4),
+                                      ("zoo-mt-all", lambda i: 1 + i % 2, lambda i: 0.2 + 0.01 * (i % 3))):
+            records.append(map_result(model, task, [
+                map_unit(model, task, name, roi, 2.0, effect_map(roi, effect(i), blocks(i), -0.2, 1))
+                for i, name, _, roi in grid], multi_task=model == "zoo-mt-all"))
+    return records
+
+
+def write_suite_results(root: Path, suite: str, results: list[dict[str, Any]]) -> None:
+    """``results`` under ``root/<suite>/<task>/<model>.json`` (a folder name is all a report reads)."""
+    for record in results:
+        write_result(record, root / suite / record["task"]["label"] / f"{record['model']['name']}.json",
+                     schema="suite_result")

@@ -85,3 +85,9 @@ def plan(suite: Suite, models: list[str] | None = None, check_images: bool = Tru
     if len(set(keys)) != len(keys):
         raise CemBenchError("two planned units share a key (two cards with the same name?)")
     return units
+
+
+def planned_results(suite: Suite) -> set[tuple[str, str]]:
+    """``(model, task label)`` of every result file ``suite`` plans: what a report lists as left out when its
+    file is missing (a result file is written only once all its units exist). Keys only: no image is read."""
+    return {(unit.model, unit.task.label) for unit in plan(suite, check_images=False)}

@@ -1,7 +1,8 @@
 """Seaborn figures of the findings report, drawn from the suite's unit table (``cem_bench.analysis.findings.data``).
 
 Deterministic as far as matplotlib allows: Agg backend, fixed sizes and dpi, no random jitter, no
-``Software``/date metadata in the PNGs, intervals from the findings' own seeded bootstrap.
+``Software``/date metadata in the PNGs, intervals from the findings' own seeded cluster bootstrap over images
+(none below 10 images: a mean alone).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from cem_bench.analysis.correlation import spearman
 from cem_bench.analysis.findings import finding1, finding2, finding3
 from cem_bench.analysis.findings.data import select
-from cem_bench.analysis.findings.stats import Estimate, bootstrap_mean, pooled_rank_correlation
+from cem_bench.analysis.findings.stats import NO_ESTIMATE, Estimate, estimate, paired_mean
 
 DPI = 120
 FONT = 8
@@ -60,72 +62,83 @@ def empty(axis: Any, message: str) -> None:
     axis.set_yticks([])
 
 
+def _yerr(est: Estimate) -> list[list[float]] | None:
+    """Error-bar lengths of an estimate, None without an interval (fewer than 10 images)."""
+    return [[est.value - est.low], [est.high - est.value]] if est.enough else None
+
+
 def _errorbars(axis: Any, x: list[Estimate], y: list[Estimate]) -> None:
-    """Grey 95% CI bars (over units) on both axes of one point per model."""
+    """Grey 95% interval bars (over images) on both axes of one point per model, where there are intervals."""
     for ex, ey in zip(x, y):
-        if ex.defined and ey.defined:
-            axis.errorbar(ex.value, ey.value, xerr=[[ex.value - ex.low], [ex.high - ex.value]],
-                          yerr=[[ey.value - ey.low], [ey.high - ey.value]], fmt="none", ecolor="0.65", lw=0.8,
+        if ex.enough and ey.enough:
+            axis.errorbar(ex.value, ey.value, xerr=_yerr(ex), yerr=_yerr(ey), fmt="none", ecolor="0.65", lw=0.8,
                           zorder=1)
 
 
-def _di_panel(axis: Any, units: pd.DataFrame, means: pd.DataFrame, column: str, label: str) -> None:
+def _di_panel(axis: Any, units: pd.DataFrame, column: str, label: str) -> None:
     import seaborn as sns
 
-    data = means.dropna(subset=[column, "psnr_gain"])
+    names = finding1.models(units)
+    rows = [(name, select(units, name, finding1.TASK)) for name in names]
+    data = pd.DataFrame([{"model": name, column: frame[column].mean(), "psnr_gain": frame["psnr_gain"].mean()}
+                         for name, frame in rows]).dropna() if rows else pd.DataFrame()
     if not len(data):
-        empty(axis, f"no trained SR model with {label}")
+        empty(axis, f"no trained {finding1.TASK} model with {label}")
         return
-    sr = finding1.sr_units(units)
-    shown = set(zip(data["task"], data["model"]))
-    cis = [(bootstrap_mean(group[column]), bootstrap_mean(group["psnr_gain"]))
-           for key, group in sr.groupby(["task", "model"], sort=True) if key in shown]
+    cis = [(estimate(frame, column), estimate(frame, "psnr_gain")) for name, frame in rows if name in set(data["model"])]
     _errorbars(axis, [c[0] for c in cis], [c[1] for c in cis])
-    sns.scatterplot(data=data, x=column, y="psnr_gain", hue="task", style="task", s=40, ax=axis, zorder=2)
+    family = data["model"].map(lambda m: "zoo" if m.startswith(finding1.ZOO_PREFIX) else "published")
+    sns.scatterplot(data=data.assign(family=family), x=column, y="psnr_gain", hue="family", style="family", s=40,
+                    ax=axis, zorder=2)
     # labels alternate right / left of their point in gain order, so clustered models stay legible
     for index, row in enumerate(data.sort_values(["psnr_gain", "model"]).itertuples()):
         side = 1 if index % 2 == 0 else -1
         axis.annotate(row.model, (getattr(row, column), row.psnr_gain), xytext=(4 * side, 2),
                       textcoords="offset points", fontsize=5.5, color="0.25", ha="left" if side > 0 else "right")
-    rho = pooled_rank_correlation(data, column, "psnr_gain")
-    axis.set_title(f"{label} vs gain: rho = {rho.text()} over {rho.n} (task, model) points\n"
-                   "bars: 95% CI over each model's units",
+    # rho within each family only: across families it mostly separates converged checkpoints from the zoo
+    rhos = "; ".join(f"{name}: rho = {spearman(part[column], part['psnr_gain']).text()}"
+                     for name, part in data.assign(family=family).groupby("family", sort=True))
+    axis.set_title(f"{label} vs gain on {finding1.TASK} (a description)\n{rhos}\nbars: 95% interval over images",
                    fontsize=FONT)
     axis.set_xlabel(f"{label} (mean over units)")
     axis.set_ylabel("ROI PSNR gain (dB)")
-    axis.legend(fontsize=6, title="task", title_fontsize=6, loc="best")
+    axis.legend(fontsize=6, title="models", title_fontsize=6, loc="best")
+
+
+def _harm_panel(axis: Any, units: pd.DataFrame) -> None:
+    names = [*finding1.models(units), finding1.NULL_OPERATOR]
+    rates = [(name, estimate(select(units, name, finding1.TASK), "distant_harm")) for name in names]
+    rates = [(name, est) for name, est in rates if est.n]
+    if not rates:
+        empty(axis, f"no {finding1.TASK} results")
+        return
+    for position, (name, est) in enumerate(rates):
+        colour = "0.6" if name == finding1.NULL_OPERATOR else "#c44e52"
+        axis.barh(position, est.value, color=colour, alpha=0.8)
+        if est.enough:
+            axis.errorbar(est.value, position, xerr=_yerr(est), fmt="none", ecolor="black", capsize=2, lw=0.8)
+    axis.axvline(finding1.HARM_BOUND, color="0.2", lw=0.8, ls="--")
+    axis.set_yticks(range(len(rates)), [name for name, _ in rates], fontsize=6)
+    axis.set_xlim(0, 1)
+    axis.set_xlabel(f"share of maps with a harmful block ≥ {finding1.DISTANT_PX} px away")
+    axis.set_title(f"distant harm per model (grey: null operator; dashed: {finding1.HARM_BOUND:.2f})", fontsize=FONT)
 
 
 def finding1_figure(units: pd.DataFrame, path: str | Path) -> Path:
-    """Three panels: CEM DI vs gain, LAM DI vs gain (one point per trained SR model and task, 95% CI
-    bars over units), and the distribution of the negative fraction over their units."""
-    import seaborn as sns
-
+    """Three panels: the distant-harm flag rate per model (the test's quantity), and DI (significant map) and
+    LAM DI against gain, one point per trained model on the task, 95% interval bars over images."""
     with style() as plt:
-        figure, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
-        means = finding1.model_means(units)
-        _di_panel(axes[0], units, means, "diffusion_index", "CEM DI")
-        _di_panel(axes[1], units, means, "lam_di", "LAM DI")
-        data = finding1.sr_units(units).dropna(subset=["negative_fraction"])
-        if len(data):
-            sns.histplot(data=data, x="negative_fraction", hue="task", multiple="stack", bins=np.linspace(0, 1, 11),
-                         ax=axes[2])
-            overall = bootstrap_mean(data["negative_fraction"])
-            axes[2].axvspan(overall.low, overall.high, color="0.5", alpha=0.2, lw=0)
-            axes[2].axvline(overall.value, color="0.2", lw=1)
-            axes[2].set_title(f"negative fraction over units: mean {overall.text(3)}", fontsize=FONT)
-            axes[2].set_xlabel("negative / non-zero blocks per unit")
-            axes[2].set_ylabel("units")
-            sns.move_legend(axes[2], "upper right", fontsize=6, title="task", title_fontsize=6)
-        else:
-            empty(axes[2], "no trained SR units with a defined negative fraction")
+        figure, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
+        _harm_panel(axes[0], units)
+        _di_panel(axes[1], units, "sig_diffusion_index", "CEM DI (significant map)")
+        _di_panel(axes[2], units, "lam_di", "LAM DI")
         return save(figure, path)
 
 
 def _paired_panel(axis: Any, units: pd.DataFrame, pair: finding2.Pair, metric: str, label: str) -> None:
     import seaborn as sns
 
-    members = [("no attention", pair.noca), ("channel attention", pair.ca), ("8×8-window attention", pair.win8)]
+    members = [("no attention", pair.noca)] + [(finding2_role(pair, name), name) for name in finding2.members(units, pair)]
     frames = [select(units, model, pair.task).assign(position=i) for i, (_, model) in enumerate(members)]
     data = pd.concat(frames) if any(len(f) for f in frames) else pd.DataFrame()
     if not len(data):
@@ -134,42 +147,51 @@ def _paired_panel(axis: Any, units: pd.DataFrame, pair: finding2.Pair, metric: s
     # one line per (image, ROI) unit: pairs are read along a line, not across a cloud; a small fixed
     # sideways offset per unit keeps equal values (block counts) from hiding each other
     keys = sorted(set(data["unit"]))
-    offset = {key: (i - (len(keys) - 1) / 2) * 0.03 for i, key in enumerate(keys)}
+    step = min(0.03, 0.3 / max(len(keys), 1))  # 117 standard units stay within ±0.15 of their position
+    offset = {key: (i - (len(keys) - 1) / 2) * step for i, key in enumerate(keys)}
     data = data.assign(x=data["position"] + data["unit"].map(offset)).sort_values(["unit", "position"])
     sns.lineplot(data=data, x="x", y=metric, hue="unit", hue_order=keys, units="unit", estimator=None, marker="o",
                  markersize=4, lw=0.8, alpha=0.75, ax=axis, palette="colorblind")
     for position, (_, model) in enumerate(members):
-        estimate = bootstrap_mean(select(units, model, pair.task)[metric])
-        if estimate.defined:
-            axis.errorbar(position + 0.15, estimate.value, yerr=[[estimate.value - estimate.low],
-                          [estimate.high - estimate.value]], fmt="D", color="black", ms=5, capsize=3, lw=1.2)
+        est = estimate(select(units, model, pair.task), metric)
+        if est.n:
+            axis.errorbar(position + 0.15, est.value, yerr=_yerr(est), fmt="D", color="black", ms=5, capsize=3, lw=1.2)
     axis.set_xticks(range(len(members)), [f"{name}\n{model}" for name, model in members], fontsize=6)
     axis.set_xlim(-0.4, len(members) - 0.6)
     axis.set_xlabel("")
     axis.set_ylabel(label)
     gain = metric == "psnr_gain"
-    delta = finding2.compare(units, pair, "ca")["gain" if gain else metric]
+    ca, noca = select(units, pair.ca, pair.task), select(units, pair.noca, pair.task)
+    delta = Estimate.of(paired_mean(ca, noca, metric)) if len(ca) and len(noca) else NO_ESTIMATE
     text = delta.text(2, " dB") if gain else delta.text(1, " blocks")
     axis.set_title(f"{pair.label} ({pair.task}): {label}\npaired channel − no attention: {text}"
-                   f" (n = {delta.n})", fontsize=FONT)
-    axis.legend(fontsize=6, title="(image, ROI); ◆ mean, 95% CI", title_fontsize=6, loc="best")
+                   f" (n = {delta.n} images)", fontsize=FONT)
+    if axis.get_legend():  # one line per (image, ROI) unit: far too many for a legend
+        axis.get_legend().remove()
+
+
+def finding2_role(pair: finding2.Pair, name: str) -> str:
+    """An axis label for a family member: channel attention, or its name's variant."""
+    return "channel attention" if name == pair.ca else name.removeprefix(pair.prefix)
 
 
 def finding2_figure(units: pd.DataFrame, path: str | Path) -> Path:
-    """2×2 paired plots: gain (top) and non-zero blocks (bottom) per unit for no / channel / window
-    attention, the denoising pair (left) beside the SR pair (right)."""
+    """2×2 paired plots: gain (top) and significant non-zero blocks (bottom) per unit for no attention, channel
+    attention and every other family member, the denoising pair (left) beside the SR pair (right); diamonds are
+    means with 95% intervals over images."""
     with style() as plt:
         figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
         for column, pair in enumerate((finding2.DN, finding2.SR)):
             _paired_panel(axes[0, column], units, pair, "psnr_gain", "ROI PSNR gain (dB)")
-            _paired_panel(axes[1, column], units, pair, "nonzero", "non-zero blocks")
+            _paired_panel(axes[1, column], units, pair, "sig_nonzero", "significant non-zero blocks")
         return save(figure, path)
 
 
 def _role_panel(axis: Any, units: pd.DataFrame, metric: str, label: str) -> bool:
-    tasks = list(finding3.SINGLE)
+    used = finding3.tasks(units)
+    tasks = list(used)
     drawn = False
-    for index, (task, single) in enumerate(finding3.SINGLE.items()):
+    for index, (task, single) in enumerate(used.items()):
         a, b = select(units, single, task), select(units, finding3.ALL, task)
         merged = a[["unit", metric]].merge(b[["unit", metric]], on="unit", suffixes=("_single", "_all"))
         for row in merged.itertuples():  # grey line per paired unit
@@ -183,15 +205,14 @@ def _role_panel(axis: Any, units: pd.DataFrame, metric: str, label: str) -> bool
             drawn = True
             axis.scatter(np.full(len(frame), index + offset), frame[metric], s=14, color=ROLE_COLOURS[role],
                          alpha=0.6, zorder=2)
-            estimate = bootstrap_mean(frame[metric])
-            axis.errorbar(index + offset + 0.07, estimate.value, yerr=[[estimate.value - estimate.low],
-                          [estimate.high - estimate.value]], fmt="D", color=ROLE_COLOURS[role], mec="black", ms=5,
-                          capsize=3, lw=1.2, zorder=3)
+            est = estimate(frame, metric)
+            axis.errorbar(index + offset + 0.07, est.value, yerr=_yerr(est), fmt="D", color=ROLE_COLOURS[role],
+                          mec="black", ms=5, capsize=3, lw=1.2, zorder=3)
     if not drawn:
         axis.clear()
         empty(axis, f"no results for {finding3.ALL} or its single-task models")
         return False
-    labels = [f"{task}\n{single} | {finding3.ALL}" for task, single in finding3.SINGLE.items()]
+    labels = [f"{task}\n{single} | {finding3.ALL}" for task, single in used.items()]
     axis.set_xticks(range(len(tasks)), labels, fontsize=6)
     axis.set_xlim(-0.6, len(tasks) - 0.4)
     axis.set_ylabel(label)
@@ -200,15 +221,16 @@ def _role_panel(axis: Any, units: pd.DataFrame, metric: str, label: str) -> bool
 
 
 def finding3_figure(units: pd.DataFrame, path: str | Path) -> Path:
-    """Per task, non-zero blocks and effect range of the single-task model and the all-in-one model, with
-    a grey line joining each paired (image, ROI) unit."""
+    """Per task, significant non-zero blocks and effect range of the single-task model and the all-in-one model,
+    with a grey line joining each paired (image, ROI) unit."""
     from matplotlib.lines import Line2D
 
     with style() as plt:
         figure, axes = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
-        drawn = _role_panel(axes[0], units, "nonzero", "non-zero blocks")
-        _role_panel(axes[1], units, "effect_range", "effect range (dB)")
-        handles = [Line2D([], [], marker="D", ls="", color=c, mec="black", label=f"{r}: units, mean and 95% CI")
+        drawn = _role_panel(axes[0], units, "sig_nonzero", "significant non-zero blocks")
+        _role_panel(axes[1], units, "sig_effect_range", "effect range, significant map (dB)")
+        handles = [Line2D([], [], marker="D", ls="", color=c, mec="black",
+                          label=f"{r}: units, mean and 95% interval over images")
                    for r, c in ROLE_COLOURS.items()]
         handles.append(Line2D([], [], color="0.7", label="one (image, ROI) unit, paired"))
         if drawn:

@@ -8,27 +8,34 @@ result files and the pre-registered constants of :mod:`cem_bench.analysis.findin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from tabulate import tabulate
 
-from cem_bench.analysis.findings import Finding, Table, analyse_all, load_units, newest_date
-from cem_bench.analysis.findings.stats import LEVEL, MIN_CORRELATED, MIN_PAIRED, RESAMPLES, SEED
+from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, RESAMPLES, SEED
+from cem_bench.analysis.correlation import MIN_MODELS
+from cem_bench.analysis.findings import VERDICT_SUITE, Finding, Table, analyse_all, load_units, newest_date
+from cem_bench.analysis.findings.stats import ALPHA, FINDINGS_TESTED, p_text
+from cem_bench.analysis.significance import Q
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.version import __version__
 from cem_bench.report.figures import draw_findings
 from cem_bench.report.gallery import draw_gallery
 
 INTRO = (
-    "Each section tests one of the CEM paper's findings (Hu et al., TPAMI 2025; `docs/findings.md`) with a rule "
-    "fixed before any result was looked at. Verdicts (*supported*, *not supported*, *inconclusive*) are computed "
-    "from the result files by `cem_bench/findings/`, never written by hand. Intervals are 95% percentile-bootstrap "
-    f"CIs ({RESAMPLES:,} resamples, `numpy.random.default_rng({SEED})`): over (image, ROI) units paired between "
-    f"the two models for model comparisons, over models for correlations. Fewer than {MIN_PAIRED} paired units, "
-    f"fewer than {MIN_CORRELATED} models for a correlation, or a missing model make a verdict *inconclusive*. "
-    "Analytic operators (identity, bicubic, nearest, box blur) are left out of every statistic; they appear in "
-    "the gallery only. Cells are `mean [low, high]`; a constant shows its value only."
+    "Each section tests one of the CEM paper's findings (Hu et al., TPAMI 2025) with a rule pre-registered in "
+    "`docs/findings.md`; verdicts (*supported*, *not supported*, *inconclusive*) are computed from the result files "
+    "by `cem_bench/analysis/findings/`, never written by hand. The image is the sampling unit: unit values "
+    "(differences paired on task, image and ROI) are averaged per image, and intervals are 95% studentized cluster-"
+    f"bootstrap intervals over images ({RESAMPLES:,} resamples, `numpy.random.default_rng({SEED})`); below "
+    f"{MIN_IMAGES} images no interval is given (*n too small*). Correlations over models use a Bonett–Wright "
+    f"interval (at least {MIN_MODELS} models). *Significant* blocks differ from 0 beyond their Monte-Carlo error "
+    f"(t-test per block, Benjamini–Hochberg over the map at q = {Q:.0%}); *raw* counts are the protocol's "
+    f"(|CE| ≥ tol). One primary test per finding, Holm across the {FINDINGS_TESTED} at {ALPHA:.0%}. Analytic "
+    "operators are never a finding's subject (finding 1 uses bicubic as its null operator); the gallery shows them."
 )
+SMOKE = "CI smoke suite: no verdicts"
 GALLERY = (
     "For each task, every model's CEM map of the suite's first image and ROI, side by side with one colour "
     "bound per task (SR 2.5 dB, DN 1 dB, DR 2 dB; `cem_bench/report/heatmap.py`). Blue blocks hurt the ROI, "
@@ -51,8 +58,17 @@ def table_markdown(table: Table) -> str:
     return f"{table.caption}\n\n{body}"
 
 
-def section(finding: Finding, figure: str | None) -> list[str]:
-    """The Markdown of one finding: hypothesis, test, figure, tables, verdict, limits."""
+def no_verdicts(suite: str) -> str:
+    """What a report without verdicts says in their place.
+
+    >>> no_verdicts("quick"), no_verdicts("mine")
+    ('CI smoke suite: no verdicts', 'no verdicts: verdicts come from the standard suite only')
+    """
+    return SMOKE if suite == "quick" else f"no verdicts: verdicts come from the {VERDICT_SUITE} suite only"
+
+
+def section(finding: Finding, figure: str | None, suite: str) -> list[str]:
+    """The Markdown of one finding: hypothesis, test, figure, tables, primary test, verdict, limits."""
     parts = [f"## Finding {finding.number}: {finding.title}", "",
              f"**Hypothesis.** {finding.hypothesis}", "",
              f"**Pre-registered test.** {finding.test}", ""]
@@ -60,9 +76,39 @@ def section(finding: Finding, figure: str | None) -> list[str]:
         parts += [f"![Finding {finding.number}]({figure})", ""]
     for table in finding.tables:
         parts += [table_markdown(table), ""]
-    parts += [f"**Verdict: {finding.verdict.verdict}.** {finding.verdict.reason}.", "",
-              f"**Limits.** {finding.limits}", ""]
+    primary = finding.primary
+    parts += [f"**Primary test.** {primary.statement}. Power: {primary.power}.", ""]
+    if finding.verdict is None:
+        parts += [f"**Verdict: {no_verdicts(suite)}.**", ""]
+    else:
+        parts += [f"**Verdict: {finding.verdict.verdict}.** {finding.verdict.reason} (n = {primary.n} images).", ""]
+    parts += [f"**Limits.** {finding.limits}", ""]
     return parts
+
+
+def summary(findings: list[Finding], suite: str) -> str:
+    """The verdict table at the top: claim, verdict, n, Holm-adjusted p, power."""
+    rows = []
+    for f in findings:
+        verdict = f.verdict.verdict if f.verdict else no_verdicts(suite)
+        holm = p_text(f.holm_p) if f.verdict and not f.primary.blocked else "–"
+        rows.append([str(f.number), f.title, verdict, str(f.primary.n), holm, f.primary.power])
+    return tabulate(rows, headers=["finding", "claim", "verdict", "images", "Holm-adjusted p", "power"],
+                    tablefmt="github", disable_numparse=True)
+
+
+def left_out(units, planned: Iterable[tuple[str, str]] | None) -> list[str]:
+    """A paragraph listing every planned (model, task) without a (complete) result file."""
+    if planned is None:
+        return []
+    present = set(zip(units["model"], units["task"]))
+    absent = sorted(set(planned) - present, key=lambda pair: (pair[1], pair[0]))
+    if not absent:
+        return ["**Left out:** none; every planned (model, task) has a complete result.", ""]
+    listed = "; ".join(f"{task}: {', '.join(m for m, t in absent if t == task)}"
+                       for task in sorted({t for _, t in absent}))
+    return [f"**Left out** ({len(absent)} planned (model, task) without a complete result file, so in no table "
+            f"or test): {listed}.", ""]
 
 
 def _link(folder: Path, name: str, relative_to: Path | None) -> str:
@@ -73,11 +119,13 @@ def _link(folder: Path, name: str, relative_to: Path | None) -> str:
 
 
 def render_findings(results_dir: str | Path, suite: str, figures_dir: str | Path,
-                    relative_to: str | Path | None = None) -> str:
+                    relative_to: str | Path | None = None, planned: Iterable[tuple[str, str]] | None = None) -> str:
     """Draw the figures into ``figures_dir`` and return the findings Markdown of ``suite``.
 
     Figure links are relative to ``relative_to`` (the report's folder) or, by default, written as
-    ``<figures_dir name>/<file>`` (the report sits beside its figures folder).
+    ``<figures_dir name>/<file>`` (the report sits beside its figures folder). ``planned`` is the suite's
+    (model, task label) pairs (``pipeline.plan``): those without a result are listed as left out.
+    Verdicts are given for :data:`~cem_bench.analysis.findings.VERDICT_SUITE` only.
     """
     units = load_units(results_dir, suite)
     if not len(units):
@@ -86,19 +134,17 @@ def render_findings(results_dir: str | Path, suite: str, figures_dir: str | Path
     base = None if relative_to is None else Path(relative_to)
     figures = draw_findings(units, folder)
     gallery = draw_gallery(units, folder)
-    findings = analyse_all(units)
+    findings = analyse_all(units, verdicts=suite == VERDICT_SUITE)
     protocols = ", ".join(f"`{pid}`" for pid in sorted(set(units["protocol"])))
     parts = [f"# cem-bench findings — suite `{suite}`", "",
              f"Protocol {protocols}; cem-bench {__version__}; generated {newest_date(units)} by `cem-bench report` "
              f"from {len(units)} units of {units['model'].nunique()} models on {units['task'].nunique()} tasks.", "",
-             INTRO, "",
-             tabulate([[f"{f.number}", f.title, f.verdict.verdict] for f in findings],
-                      headers=["finding", "claim", "verdict"], tablefmt="github", disable_numparse=True), ""]
+             INTRO, "", summary(findings, suite), "", *left_out(units, planned)]
     for finding in findings:
         figure = figures.get(finding.number)
-        parts += section(finding, _link(folder, figure, base) if figure else None)
+        parts += section(finding, _link(folder, figure, base) if figure else None, suite)
     parts += ["## Heatmap gallery", "", GALLERY, ""]
     for task, name in gallery.items():
         parts += [f"### {task}", "", f"![{task}]({_link(folder, name, base)})", ""]
-    parts += [f"Bootstrap: {RESAMPLES:,} resamples, seed {SEED}, level {LEVEL:.0%}.", ""]
+    parts += [f"Cluster bootstrap: {RESAMPLES:,} resamples of images, seed {SEED}, level {LEVEL:.0%}.", ""]
     return "\n".join(parts)

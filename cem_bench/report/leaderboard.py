@@ -19,7 +19,9 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from cem_bench.analysis.agreement import compare
+from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
+from cem_bench.analysis.agreement import HEADERS as AGREEMENT_HEADERS
+from cem_bench.analysis.agreement import agreement_rows
 from cem_bench.analysis.consistency import require_consistent
 from cem_bench.analysis.coverage import Coverage
 from cem_bench.core.errors import CemBenchError
@@ -87,28 +89,17 @@ def _citation(root: Path, suite_id: str | None = None, protocol: str | None = No
             f"doi:10.1109/TPAMI.2025.3557149\ncem-bench {__version__} (see {where}){numbers}\n```")
 
 
-def _agreement_section(table: pd.DataFrame) -> list[str]:
-    """LAM DI vs CEM DI as predictors of PSNR gain, per SR task (``agreement.py``)."""
-    lines = ["## LAM vs CEM: does a wider input go with a higher gain? (SR)", "",
-             "Spearman's rho of each diffusion index with the mean ROI PSNR gain over the task's models, "
-             "95% bootstrap CI over models; verdicts and agreement computed by `cem_bench/agreement.py`.", ""]
-    body = []
-    for task in sorted(t for t in set(table["task"]) if t.startswith("sr")):
-        rows = table[table["task"] == task]
-        means = pd.DataFrame({name: rows[name].map(lambda cell: cell["mean"]) for name in
-                              ("psnr_gain", "lam_di", "diffusion_index")}).astype(float)
-        result = compare(means)
-        if result is None:
-            body.append([task, len(means.dropna()), "–", "–", "too few models with both indices"])
-            continue
-        cells = [f"{result[m]['rho']:.2f} [{result[m]['low']:.2f}, {result[m]['high']:.2f}] ({result[m]['verdict']})"
-                 for m in ("lam", "cem")]
-        body.append([task, result["models"], *cells, result["agreement"]])
-    if not body:
+def _agreement_section(results_dir: str | Path, suite: Any) -> list[str]:
+    """LAM DI vs CEM DI as predictors of PSNR gain, per SR task: the findings report's table, computed once
+    (``cem_bench.analysis.agreement``)."""
+    from cem_bench.analysis.findings.data import load_units
+
+    rows = agreement_rows(load_units(results_dir, _suite_name(suite)))
+    if not rows:
         return []
-    lines.append(tabulate(body, headers=["task", "models", "LAM DI ~ gain", "CEM DI ~ gain", "LAM and CEM"],
-                          tablefmt="github", disable_numparse=True))
-    return lines + [""]
+    return ["## LAM vs CEM: does a wider input go with a higher gain? (SR)", "", AGREEMENT_CAPTION, "",
+            tabulate([list(row) for row in rows], headers=list(AGREEMENT_HEADERS), tablefmt="github",
+                     disable_numparse=True), ""]
 
 
 def render(results_dir: str | Path, suite: Any, date: str | None = None, smoke: bool = False) -> str:
@@ -140,7 +131,7 @@ def render(results_dir: str | Path, suite: Any, date: str | None = None, smoke: 
         parts += ["## multi-task", "", _table(multi, with_task=True), ""]
     if smoke:
         return "\n".join(parts)
-    parts += _agreement_section(table)
+    parts += _agreement_section(results_dir, suite)
     parts += ["## How to cite", "", _citation(Path.cwd()), ""]
     return "\n".join(parts)
 
@@ -186,7 +177,7 @@ def render_with_coverage(results_dir: str | Path, suite_id: str, protocol: str, 
     if len(multi):
         parts += ["## multi-task", "", _table(multi, with_task=True), ""]
     if len(table):
-        parts += _agreement_section(table)
+        parts += _agreement_section(results_dir, name)
     parts += coverage_section(coverage)
     parts += ["## How to cite", "", _citation(Path.cwd(), suite_id, protocol), ""]
     return "\n".join(parts)

@@ -7,7 +7,7 @@ from cem_bench.analysis.findings import load_units
 from cem_bench.report.figures import DPI, FIGURES, draw_findings
 
 PNG = b"\x89PNG\r\n\x1a\n"
-SIZES = {"finding1.png": (14, 4.4), "finding2.png": (11, 7.5), "finding3.png": (11, 4.4)}
+SIZES = {"finding1.png": (15, 4.8), "finding2.png": (11, 7.5), "finding3.png": (11, 4.4)}
 
 
 def png_size(path):

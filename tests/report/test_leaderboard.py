@@ -157,3 +157,30 @@ def test_smoke_leaderboard_is_labelled_and_draws_no_verdict(results):
     assert "Draw no ranking or verdict from it and do not cite it" in text
     assert "## How to cite" not in text and "## LAM vs CEM" not in text
     assert section(text, "dn-s50") == section(render(results, "tiny"), "dn-s50")  # the same tables
+
+
+def test_the_lam_cem_table_is_the_findings_reports(tmp_path):
+    """One model set, one computation: the leaderboard prints the rows the findings report prints, and the
+    analytic bicubic (huge DI, no gain) never enters."""
+    from handmade_results import effect_map, image_grid, map_result, map_unit
+
+    from cem_bench.analysis.agreement import agreement_rows
+    from cem_bench.analysis.findings import analyse_all, load_units
+
+    grid = image_grid(3)
+    # model k: gain and LAM DI rise with k; its far blocks weaken with k, so CEM's DI falls
+    records = [map_result(f"sr-model-{k}", "sr-x4", [
+        map_unit(f"sr-model-{k}", "sr-x4", name, roi, 1.0 + k + 0.1 * i, effect_map(roi, 0.5, 3, 0.05 * (7 - k), 3),
+                 lam_di=10.0 + k) for i, name, _, roi in grid]) for k in range(7)]
+    records.append(map_result("bicubic-x4", "sr-x4", [
+        map_unit("bicubic-x4", "sr-x4", name, roi, 0.0, effect_map(roi, 0.5, 3, 0.5, 3), lam_di=99.0)
+        for _, name, _, roi in grid]))
+    write_results(tmp_path, records)
+    rows = agreement_rows(load_units(tmp_path, "tiny"))
+    assert rows == (("sr-x4", "7", "1.00 [1.00, 1.00] (positive)", "-1.00 [-1.00, -1.00] (negative)", "disagree"),)
+    assert "bicubic" not in str(rows)
+    report_table = analyse_all(load_units(tmp_path, "tiny"), verdicts=False)[0].tables[-1]
+    assert report_table.rows == rows
+    board = render(tmp_path, "tiny").split("## LAM vs CEM: does a wider input go with a higher gain? (SR)\n", 1)[1]
+    lines = [line for line in board.split("\n## ", 1)[0].splitlines() if line.startswith("| ")][1:]  # no header
+    assert [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines] == [list(row) for row in rows]

@@ -1,4 +1,8 @@
-"""The CEM paper's three findings as pre-registered, computed tests on a suite's result files.
+"""The CEM paper's three findings as pre-registered, computed tests on a suite's result files (docs/findings.md).
+
+Each finding module computes its primary test and tables; :func:`analyse_all` applies Holm's correction
+across the three primary p-values and sets the verdicts. Verdicts come from the standard suite only
+(:data:`VERDICT_SUITE`); for any other suite the report shows the tables without them.
 
 >>> from cem_bench.analysis.findings import VERDICTS
 >>> VERDICTS
@@ -7,19 +11,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from cem_bench.analysis.findings import finding1, finding2, finding3
 from cem_bench.analysis.findings.data import load_units, newest_date, trained
-from cem_bench.analysis.findings.stats import VERDICTS, Estimate, Finding, Table, Verdict, bootstrap_mean, paired_difference
+from cem_bench.analysis.findings.stats import VERDICTS, Estimate, Finding, Primary, Table, Verdict, decide, holm
 
 FINDINGS = (finding1, finding2, finding3)
+VERDICT_SUITE = "standard"  # the only suite whose report gives verdicts
 
 
-def analyse_all(units: pd.DataFrame) -> list[Finding]:
-    """The three findings, in order, from a unit table (:func:`load_units`)."""
-    return [module.analyse(units) for module in FINDINGS]
+def analyse_all(units: pd.DataFrame, verdicts: bool = True) -> list[Finding]:
+    """The three findings, in order, from a unit table (:func:`load_units`); with ``verdicts``, each carries
+    its verdict from its Holm-adjusted primary p-value."""
+    findings = [module.analyse(units) for module in FINDINGS]
+    if not verdicts:
+        return findings
+    adjusted = holm([finding.primary.p for finding in findings])
+    return [replace(finding, verdict=decide(finding.primary, p), holm_p=p) for finding, p in zip(findings, adjusted)]
 
 
-__all__ = ["FINDINGS", "Estimate", "Finding", "Table", "VERDICTS", "Verdict", "analyse_all", "bootstrap_mean",
-           "finding1", "finding2", "finding3", "load_units", "newest_date", "paired_difference", "trained"]
+__all__ = ["FINDINGS", "VERDICTS", "VERDICT_SUITE", "Estimate", "Finding", "Primary", "Table", "Verdict",
+           "analyse_all", "finding1", "finding2", "finding3", "load_units", "newest_date", "trained"]

@@ -2,7 +2,9 @@
 
 One row per unit of every ``results/<suite>/<task>/<model>.json``: task label and name, model name,
 flags (``analytic``, ``multi_task``), the unit's image and ROI (``unit``: the pairing key), every
-per-unit metric, ``nonzero`` = positive + negative blocks, and the block map ``ce`` (NaN in ROI blocks).
+per-unit metric, ``nonzero`` = positive + negative blocks, the significant-block metrics computed here from
+the stored CE, standard-error and sample maps (:data:`cem_bench.analysis.significance.COLUMNS`: nothing new is
+stored, so committed results need no rescoring), and the block map ``ce`` (NaN in ROI blocks).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cem_bench.analysis.significance import COLUMNS as SIGNIFICANCE
+from cem_bench.analysis.significance import map_significance
+from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.metrics.catalog import METRICS
 from cem_bench.records.io import ce_array, read_result, result_files
 
@@ -47,14 +52,22 @@ def _rows(path: Path, order: int) -> list[dict[str, Any]]:
         row.update({name: np.nan if value is None else float(value) for name, value in metrics.items()})
         row["nonzero"] = row["positive"] + row["negative"]
         row["ce"] = ce_array(unit["ce"])
+        row.update(_significance(unit, row["ce"]))
         rows.append(row)
     return rows
+
+
+def _significance(unit: dict[str, Any], ce: np.ndarray) -> dict[str, float]:
+    grid, (width, height) = unit["grid"], unit["image"]["size"]
+    block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
+    stderr = ce_array(unit["stderr"])  # same encoding: null where a block has no error
+    return map_significance(ce, stderr, np.asarray(unit["n_samples"], dtype=np.int64), ROI(**unit["roi"]), block_grid)
 
 
 def load_units(results_dir: str | Path, suite: str) -> pd.DataFrame:
     """Every unit of a suite's result files (an empty frame with the right columns when there are none)."""
     rows = [row for order, path in enumerate(result_files(results_dir, suite)) for row in _rows(path, order)]
-    columns = [*BASE_COLUMNS, *METRICS, "nonzero", "ce"]
+    columns = [*BASE_COLUMNS, *METRICS, "nonzero", *SIGNIFICANCE, "ce"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -1,8 +1,10 @@
 """Finding 2: channel attention may be futile for denoising (CEM paper, finding 2).
 
-Pre-registered (docs/findings.md): the RCAN-style zoo denoiser with global channel attention against the
-same network without it, paired over (image, ROI) units; the ×4 SR pair is reported beside it as the
-contrast and the 8×8-window variants descriptively. The verdict is computed by :func:`verdict`.
+Pre-registered in docs/findings.md, read as the audit proposes: attention makes the denoiser involve more
+input *without* changing how well it denoises. Primary test: an intersection–union of a TOST on the paired
+ΔPSNR gain (margin :data:`MARGIN_DB`) and a one-sided test that attention adds significant blocks, over
+images. The ×4 SR pair is the contrast; every other member of the RCAN families (window / local pooling)
+is described against its no-attention model.
 """
 
 from __future__ import annotations
@@ -13,139 +15,131 @@ import pandas as pd
 
 from cem_bench.analysis.findings.data import select
 from cem_bench.analysis.findings.stats import (
-    MIN_PAIRED,
-    NO_ESTIMATE,
+    POWER,
+    POWER_ALPHA,
     Estimate,
     Finding,
+    Primary,
     Table,
-    Verdict,
-    bootstrap_mean,
+    blocked,
+    estimate,
     interval_text,
-    paired_difference,
+    p_text,
+    paired_mean,
 )
+from cem_bench.analysis.radius import radius_summary
 
 
 class Pair(NamedTuple):
-    """One attention family on one task: with channel attention, without, and with window attention."""
+    """One attention family on one task: with channel attention, without, and the name prefix of its members."""
 
     label: str
     task: str
     ca: str
     noca: str
-    win8: str
+    prefix: str
 
 
 NUMBER = 2
 TITLE = "Channel attention is futile for denoising"
-HYPOTHESIS = ("Global-receptive-field mechanisms such as channel attention may be futile for denoising: a denoiser "
-              "with channel attention does not use (or benefit from) distant input in the way SR models do.")
-DN = Pair("DN", "dn-s50", "zoo-dn-rcan-ca", "zoo-dn-rcan-noca", "zoo-dn-rcan-win8")
-SR = Pair("SR", "sr-x4", "zoo-sr-rcan-ca", "zoo-sr-rcan-noca", "zoo-sr-rcan-win8")
-MEANINGFUL_GAIN_DB = 0.1  # a smaller mean PSNR difference is no meaningful restoration gain
+HYPOTHESIS = ("Global-receptive-field mechanisms such as channel attention may be futile for denoising: attention "
+              "makes a denoiser involve more of the input without making it restore the ROI better.")
+DN = Pair("DN", "dn-s50", "zoo-dn-rcan-ca", "zoo-dn-rcan-noca", "zoo-dn-rcan-")
+SR = Pair("SR", "sr-x4", "zoo-sr-rcan-ca", "zoo-sr-rcan-noca", "zoo-sr-rcan-")
+MARGIN_DB = 0.10  # equivalence margin of the gain difference: below it a PSNR difference is negligible
 TEST = (
-    f"Paired over (image, ROI) units: Δgain = psnr_gain({DN.ca}) − psnr_gain({DN.noca}) on {DN.task}, and "
-    f"Δnz = nonzero(ca) − nonzero(noca), nonzero = positive + negative blocks; 95% percentile-bootstrap CIs "
-    f"over the paired units. Verdict: *supported* if DN Δgain's CI upper bound is below {MEANINGFUL_GAIN_DB} dB "
-    f"(attention brings no meaningful denoising gain) and DN Δnz's CI lower bound is at most 0 (its CI lies at or "
-    f"below 0 or includes 0: attention does not make the denoiser use more input); *not supported* if DN Δgain's "
-    f"CI lower bound is above {MEANINGFUL_GAIN_DB} dB (attention clearly helps denoising); otherwise, or with "
-    f"fewer than {MIN_PAIRED} paired units or a missing model, *inconclusive*. The same statistics for "
-    f"{SR.ca} vs {SR.noca} on {SR.task} are reported beside it as the contrast (not part of the verdict), and for "
-    f"the 8×8-window members ({DN.win8}, {SR.win8}, vs no attention) descriptively."
+    f"Paired over (image, ROI) units of {DN.task}: Δgain = psnr_gain({DN.ca}) − psnr_gain({DN.noca}) and "
+    "Δnz = significant non-zero blocks (BH, q = 5%) of ca minus noca, averaged per image. (A) TOST on Δgain with "
+    f"margin ±{MARGIN_DB:.2f} dB; (B) one-sided test of Δnz > 0. Primary test: intersection–union, p = max(p_A, "
+    "p_B), studentized cluster bootstrap over images. *Supported* when its Holm-adjusted p ≤ 0.05 (attention adds "
+    "input without changing denoising by the margin); *not supported* when Δgain's 95% interval lies entirely "
+    f"beyond ±{MARGIN_DB:.2f} dB or Δnz's entirely below 0; otherwise, with a model left out or fewer than 10 "
+    f"images, *inconclusive*. The same differences for {SR.ca} − {SR.noca} on {SR.task} are the contrast, and "
+    "every other member of the two RCAN families (window or local pooling) minus its noca model is described."
 )
 LIMITS = ("Small RCAN-style zoo models trained for 600–1,000 iterations on CPU (attention may be under-trained, "
-          "which would understate its effect); the quick suite has three (image, ROI) units per model.")
+          "which would understate its effect).")
 
 
-def compare(units: pd.DataFrame, pair: Pair, member: str) -> dict[str, Estimate]:
-    """Paired Δgain and Δnz of ``member`` (``ca`` or ``win8``) minus no attention, on the pair's task."""
-    a, b = select(units, getattr(pair, member), pair.task), select(units, pair.noca, pair.task)
-    return {"gain": paired_difference(a, b, "psnr_gain"), "nonzero": paired_difference(a, b, "nonzero"),
-            "effect_range": paired_difference(a, b, "effect_range")}
+def members(units: pd.DataFrame, pair: Pair) -> list[str]:
+    """The family's models with results on its task, other than the no-attention one: ca first."""
+    names = set(units.loc[(units["task"] == pair.task) & units["model"].str.startswith(pair.prefix), "model"])
+    names.discard(pair.noca)
+    return sorted(names, key=lambda name: (name != pair.ca, name))
 
 
-def missing(units: pd.DataFrame, pair: Pair, members: tuple[str, ...] = ("ca", "noca")) -> list[str]:
-    """Models of ``pair`` without any result on its task."""
-    return [getattr(pair, m) for m in members if not len(select(units, getattr(pair, m), pair.task))]
+def missing(units: pd.DataFrame, pair: Pair, models: tuple[str, ...]) -> list[str]:
+    """Models of ``models`` without any result on the pair's task."""
+    return [model for model in models if not len(select(units, model, pair.task))]
 
 
-def verdict(gain: Estimate, nonzero: Estimate, absent: list[str] | None = None) -> Verdict:
-    """The pre-registered rule on the DN pair's paired Δgain and Δnz.
-
-    >>> verdict(Estimate(0.01, -0.05, 0.06, 3), Estimate(-2.0, -5.0, 1.0, 3)).verdict
-    'supported'
-    >>> verdict(Estimate(0.5, 0.3, 0.7, 3), Estimate(0.0, 0.0, 0.0, 3)).verdict
-    'not supported'
-    >>> verdict(Estimate(0.1, 0.0, 0.2, 3), Estimate(0.0, 0.0, 0.0, 3)).verdict
-    'inconclusive'
-    """
+def primary(units: pd.DataFrame) -> Primary:
+    """The pre-registered primary test of finding 2 (the DN pair)."""
+    absent = missing(units, DN, (DN.ca, DN.noca))
     if absent:
-        return Verdict("inconclusive", f"no {DN.task} results for {', '.join(absent)}")
-    if gain.n < MIN_PAIRED or not gain.defined or not nonzero.defined:
-        return Verdict("inconclusive", f"too few paired {DN.task} units ({gain.n}, need {MIN_PAIRED})")
-    g = f"DN Δgain = {interval_text(gain, unit=' dB')}"
-    nz = f"DN Δnz = {interval_text(nonzero, 1, ' blocks')}"
-    if gain.low > MEANINGFUL_GAIN_DB:
-        return Verdict("not supported", f"{g}: its lower bound exceeds {MEANINGFUL_GAIN_DB} dB, attention clearly "
-                                        "helps denoising")
-    if gain.high < MEANINGFUL_GAIN_DB and nonzero.low <= 0:
-        return Verdict("supported", f"{g}: its upper bound is below {MEANINGFUL_GAIN_DB} dB; {nz}: attention does "
-                                    "not make the denoiser use more input")
-    if gain.high < MEANINGFUL_GAIN_DB:
-        return Verdict("inconclusive", f"{g} shows no meaningful gain, but {nz} lies above 0: attention makes the "
-                                       "denoiser use more input")
-    return Verdict("inconclusive", f"{g}: the CI straddles {MEANINGFUL_GAIN_DB} dB")
+        return blocked(f"no {DN.task} result for {', '.join(absent)}")
+    ca, noca = select(units, DN.ca, DN.task), select(units, DN.noca, DN.task)
+    gain, nonzero = paired_mean(ca, noca, "psnr_gain"), paired_mean(ca, noca, "sig_nonzero")
+    if not (gain.enough and nonzero.enough):
+        return blocked(f"DN Δgain = {interval_text(gain, 2, ' dB')}", gain.n)
+    p_a = max(gain.p_above(-MARGIN_DB), gain.p_below(MARGIN_DB))
+    p_b = nonzero.p_above(0.0)
+    p = max(p_a, p_b)
+    statement = (f"DN Δgain = {interval_text(gain, 2, ' dB')} (TOST ±{MARGIN_DB:.2f} dB: {p_text(p_a)}); DN Δnz = "
+                 f"{interval_text(nonzero, 1, ' blocks')} (> 0: {p_text(p_b)}); intersection–union {p_text(p)}")
+    power = (f"equivalence provable for margins ≥ {gain.equivalence_margin(POWER_ALPHA, POWER):.2f} dB and "
+             f"Δnz ≥ {nonzero.detectable(POWER_ALPHA, POWER):.1f} blocks detected, with {POWER:.0%} power at "
+             f"α = {POWER_ALPHA:.2%}")
+    (g_low, g_high), n_high = gain.interval(), nonzero.interval()[1]
+    contrary = []
+    if g_low > MARGIN_DB or g_high < -MARGIN_DB:
+        contrary.append(f"Δgain's 95% interval lies entirely beyond ±{MARGIN_DB:.2f} dB: attention changes denoising")
+    if n_high < 0:
+        contrary.append("Δnz's 95% interval lies entirely below 0: attention makes the denoiser use less input")
+    return Primary(p, gain.n, statement, power, "; ".join(contrary) or None)
 
 
 def _pair_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     rows = []
     for pair in (DN, SR):
-        for member, role in (("ca", "test" if pair is DN else "contrast"), ("win8", "descriptive")):
-            absent = missing(units, pair, (member, "noca"))
+        names = members(units, pair) or [pair.ca]
+        for name in names:
+            role = ("test" if pair is DN else "contrast") if name == pair.ca else "descriptive"
+            absent = missing(units, pair, (name, pair.noca))
+            label = f"{name} − {pair.noca}"
             if absent:
-                rows.append((pair.label, pair.task, f"{getattr(pair, member)} − {pair.noca}", role, "0",
-                             f"no results for {', '.join(absent)}", "–", "–"))
+                rows.append((pair.label, label, role, "0", f"no results for {', '.join(absent)}", "–", "–", "–"))
                 continue
-            stats = compare(units, pair, member)
-            rows.append((pair.label, pair.task, f"{getattr(pair, member)} − {pair.noca}", role,
-                         str(stats["gain"].n), stats["gain"].text(3), stats["nonzero"].text(1),
-                         stats["effect_range"].text(3)))
+            a, b = select(units, name, pair.task), select(units, pair.noca, pair.task)
+            cells = [Estimate.of(paired_mean(a, b, column)).text(d)
+                     for column, d in (("psnr_gain", 2), ("sig_nonzero", 1), ("sig_negative", 1),
+                                       ("distant_negative_mass", 3))]
+            rows.append((pair.label, label, role, str(paired_mean(a, b, "psnr_gain").n), *cells))
     return tuple(rows)
-
-
-def contrast(units: pd.DataFrame) -> Estimate:
-    """Δnz(SR) − Δnz(DN), paired by (image, ROI) across the two tasks (descriptive)."""
-    def delta(pair: Pair) -> pd.DataFrame:
-        a, b = select(units, pair.ca, pair.task), select(units, pair.noca, pair.task)
-        merged = a[["unit", "nonzero"]].merge(b[["unit", "nonzero"]], on="unit", suffixes=("_a", "_b"))
-        return merged.assign(nonzero=merged["nonzero_a"] - merged["nonzero_b"])[["unit", "nonzero"]]
-
-    return paired_difference(delta(SR), delta(DN), "nonzero")
 
 
 def _model_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     rows = []
     for pair in (DN, SR):
-        for model in (pair.ca, pair.noca, pair.win8):
-            data = select(units, model, pair.task)
-            rows.append((pair.task, model, str(len(data)), bootstrap_mean(data["psnr_gain"]).text(2),
-                         bootstrap_mean(data["nonzero"]).text(1), bootstrap_mean(data["effect_range"]).text(3)))
+        for name in [pair.noca, *members(units, pair)]:
+            data = select(units, name, pair.task)
+            if not len(data):
+                continue
+            rows.append((pair.task, name, str(data["image"].nunique()), estimate(data, "psnr_gain").text(2),
+                         estimate(data, "nonzero").text(1), estimate(data, "sig_nonzero").text(1),
+                         estimate(data, "sig_effect_range").text(3), radius_summary(data).text()))
     return tuple(rows)
 
 
 def analyse(units: pd.DataFrame) -> Finding:
-    """Finding 2's statistics, tables and verdict from the suite's unit table."""
-    absent = missing(units, DN)
-    stats = compare(units, DN, "ca") if not absent else {"gain": NO_ESTIMATE, "nonzero": NO_ESTIMATE}
-    did = contrast(units)
+    """Finding 2's primary test and tables from the suite's unit table (verdict set after Holm)."""
     tables = (
-        Table("Paired differences (member − no attention), 95% CI over (image, ROI) units. The DN ca row is the "
-              "test; SR is the contrast.",
-              ("pair", "task", "difference", "role", "units", "Δgain (dB)", "Δnz (blocks)", "Δrange (dB)"),
-              _pair_rows(units)),
-        Table("Difference of differences (descriptive): Δnz(SR) − Δnz(DN), paired by (image, ROI).",
-              ("statistic", "units", "value"), (("Δnz(SR) − Δnz(DN)", str(did.n), did.text(1)),)),
-        Table("Per-model means, 95% CI over units.",
-              ("task", "model", "units", "gain (dB)", "non-zero blocks", "effect range (dB)"), _model_rows(units)),
+        Table("Paired differences (member − no attention) per (image, ROI), averaged per image; 95% intervals over "
+              "images. The DN channel-attention row is the test, SR the contrast; sig. = significant blocks (BH).",
+              ("pair", "difference", "role", "images", "Δgain (dB)", "Δnz (sig.)", "Δnegative (sig.)",
+               "Δdistant negative mass (dB)"), _pair_rows(units)),
+        Table("Per-model means, 95% intervals over images (radius: median, '≥' where the image edge censors it).",
+              ("task", "model", "images", "gain (dB)", "non-zero (raw)", "non-zero (sig.)", "effect range (sig., dB)",
+               "causal radius (sig.)"), _model_rows(units)),
     )
-    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, verdict(stats["gain"], stats["nonzero"], absent), tables, LIMITS)
+    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, primary(units), tables, LIMITS)

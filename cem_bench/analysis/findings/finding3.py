@@ -1,7 +1,8 @@
 """Finding 3: multi-task training pushes a model to local information (CEM paper, finding 3).
 
-Pre-registered (docs/findings.md): the zoo's all-in-one model against the same backbone trained on each
-task alone, paired over (task, image, ROI) units pooled over its tasks. Verdict by :func:`verdict`.
+Pre-registered in docs/findings.md: the zoo's all-in-one model against the same backbone trained on each
+task alone, paired per (task, image, ROI) and averaged per image. Primary test: intersection–union of the
+one-sided tests that the mixed model has fewer significant blocks *and* a narrower significant effect range.
 """
 
 from __future__ import annotations
@@ -10,112 +11,126 @@ import pandas as pd
 
 from cem_bench.analysis.findings.data import select
 from cem_bench.analysis.findings.stats import (
-    MIN_PAIRED,
-    NO_ESTIMATE,
+    POWER,
+    POWER_ALPHA,
     Estimate,
     Finding,
+    Primary,
     Table,
-    Verdict,
-    bootstrap_mean,
+    blocked,
+    estimate,
     interval_text,
-    paired_difference,
+    p_text,
+    paired_mean,
 )
+from cem_bench.analysis.radius import radius_summary
 
 NUMBER = 3
 TITLE = "Multi-task training pushes to local information"
 HYPOTHESIS = ("Training one model on several tasks pushes it to rely on local information: mixed-task models show "
               "fewer non-zero blocks and a narrower effect range than the same architecture trained on a single task.")
 ALL = "zoo-mt-all"
-# task label -> single-task model: the zoo's `multitask` family (docs/zoo.md). Its x4-SR member (zoo-mt-sr)
-# never passed the zoo's acceptance rule and zoo-mt-all is a DN + DR mix, so the test pools these two tasks.
+# task label -> single-task model of the zoo's `multitask` family (docs/zoo.md): both required
 SINGLE = {"dn-s50": "zoo-mt-dn", "dr": "zoo-mt-dr"}
-KEYS = ("task", "unit")  # pairing: the same task, image and ROI
+# the SR member enters when it and the mixed model both have results on its task (the zoo has none yet)
+OPTIONAL = {"sr-x4": "zoo-mt-sr"}
 TEST = (
-    f"{ALL} against the single-task model of each task ({', '.join(f'{m} on {t}' for t, m in SINGLE.items())}), "
-    f"paired over (task, image, ROI) units pooled over the {len(SINGLE)} tasks: Δnz = nonzero(all) − "
-    "nonzero(single), "
-    "nonzero = positive + negative blocks, and Δrange = effect_range(all) − effect_range(single); 95% "
-    "percentile-bootstrap CIs over the pooled units. Verdict: *supported* if both CIs' upper bounds are below 0; "
-    "*not supported* if either CI's lower bound is above 0; otherwise *inconclusive*, and also when a model has no "
-    f"result on its task or fewer than {MIN_PAIRED} units pair up. Each task is also reported on its own "
-    "(descriptive)."
+    f"{ALL} against the single-task model of each task ({', '.join(f'{m} on {t}' for t, m in SINGLE.items())}; "
+    f"{', '.join(f'{m} on {t}' for t, m in OPTIONAL.items())} when both models have results there), paired per "
+    "(task, image, ROI) and averaged per image over tasks and ROIs: Δnz = significant non-zero blocks (BH, q = 5%) "
+    "of the mixed model minus the single-task one, Δrange = the same for the significant map's effect range (dB). "
+    "Primary test: intersection–union of the one-sided tests Δnz < 0 and Δrange < 0, p = the larger p, studentized "
+    "cluster bootstrap over images. *Supported* when its Holm-adjusted p ≤ 0.05; *not supported* when either 95% "
+    "interval lies entirely above 0; otherwise, with a required model left out or fewer than 10 images, "
+    "*inconclusive*. Each task alone, raw counts and radii are described."
 )
-LIMITS = (f"Small, briefly CPU-trained zoo backbone; the mixed model sees each task 1/{len(SINGLE)} as often as a "
-          "single-task model does, so part of a difference may be less training per task; no SR member (docs/zoo.md); "
-          "three units per task in the quick suite.")
+LIMITS = ("Small, briefly CPU-trained zoo backbone; how much of each task the mixed model saw in training decides part "
+          "of any difference (the zoo's retraining with equal per-task training is what makes the pair fair).")
+
+
+def tasks(units: pd.DataFrame) -> dict[str, str]:
+    """The tasks the test pools: the required ones, and each optional one where both models have results."""
+    extra = {task: model for task, model in OPTIONAL.items()
+             if len(select(units, ALL, task)) and len(select(units, model, task))}
+    return {**SINGLE, **extra}
 
 
 def pairs(units: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(all-in-one units, single-task units) over the family's tasks, each with ``task`` and ``unit`` keys."""
-    mixed = pd.concat([select(units, ALL, task) for task in SINGLE]) if len(units) else units
-    single = pd.concat([select(units, model, task) for task, model in SINGLE.items()]) if len(units) else units
-    return mixed, single
+    """(all-in-one units, single-task units) over the pooled tasks."""
+    used = tasks(units)
+    if not len(units):
+        return units, units
+    return (pd.concat([select(units, ALL, task) for task in used]),
+            pd.concat([select(units, model, task) for task, model in used.items()]))
 
 
 def missing(units: pd.DataFrame) -> list[str]:
-    """``model on task`` for every needed (model, task) without results."""
+    """``model on task`` for every required (model, task) without results."""
     needed = [(ALL, task) for task in SINGLE] + [(model, task) for task, model in SINGLE.items()]
     return [f"{model} on {task}" for model, task in needed if not len(select(units, model, task))]
 
 
-def verdict(nonzero: Estimate, spread: Estimate, absent: list[str] | None = None) -> Verdict:
-    """The pre-registered rule on the pooled paired Δnz and Δrange.
-
-    >>> verdict(Estimate(-3.0, -5.0, -1.0, 9), Estimate(-0.2, -0.3, -0.1, 9)).verdict
-    'supported'
-    >>> verdict(Estimate(-3.0, -5.0, -1.0, 9), Estimate(0.2, 0.1, 0.3, 9)).verdict
-    'not supported'
-    >>> verdict(Estimate(-3.0, -5.0, 1.0, 9), Estimate(-0.2, -0.3, -0.1, 9)).verdict
-    'inconclusive'
-    """
+def primary(units: pd.DataFrame) -> Primary:
+    """The pre-registered primary test of finding 3."""
+    absent = missing(units)
     if absent:
-        return Verdict("inconclusive", f"no results for {', '.join(absent)}")
-    if nonzero.n < MIN_PAIRED or not (nonzero.defined and spread.defined):
-        return Verdict("inconclusive", f"too few paired units ({nonzero.n}, need {MIN_PAIRED})")
-    nz = f"Δnz = {interval_text(nonzero, 1, ' blocks')}"
-    rg = f"Δrange = {interval_text(spread, 3, ' dB')}"
-    if nonzero.high < 0 and spread.high < 0:
-        return Verdict("supported", f"{nz} and {rg}: both upper bounds are below 0")
-    if nonzero.low > 0 or spread.low > 0:
-        which = [text for text, est in ((nz, nonzero), (rg, spread)) if est.low > 0]
-        return Verdict("not supported", f"{' and '.join(which)}: lower bound above 0, the mixed model uses more or "
-                                        "wider input")
-    return Verdict("inconclusive", f"{nz} and {rg}: not both CIs lie below 0")
+        return blocked(f"no results for {', '.join(absent)}")
+    mixed, single = pairs(units)
+    nonzero, spread = paired_mean(mixed, single, "sig_nonzero"), paired_mean(mixed, single, "sig_effect_range")
+    if not (nonzero.enough and spread.enough):
+        return blocked(f"Δnz = {interval_text(nonzero, 1, ' blocks')}", nonzero.n)
+    p_nz, p_range = nonzero.p_below(0.0), spread.p_below(0.0)
+    p = max(p_nz, p_range)
+    statement = (f"Δnz = {interval_text(nonzero, 1, ' blocks')} (< 0: {p_text(p_nz)}); Δrange = "
+                 f"{interval_text(spread, 3, ' dB')} (< 0: {p_text(p_range)}); over {', '.join(tasks(units))}; "
+                 f"intersection–union {p_text(p)}")
+    power = (f"reductions of {nonzero.detectable(POWER_ALPHA, POWER):.1f} blocks and "
+             f"{spread.detectable(POWER_ALPHA, POWER):.3f} dB detected with {POWER:.0%} power at α = {POWER_ALPHA:.2%}")
+    above = [name for name, mean in (("Δnz", nonzero), ("Δrange", spread)) if mean.interval()[0] > 0]
+    contrary = (f"{' and '.join(above)}: 95% interval entirely above 0, the mixed model uses more or wider input"
+                if above else None)
+    return Primary(p, nonzero.n, statement, power, contrary)
 
 
 def _delta_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
-    mixed, single = pairs(units)
+    used = tasks(units)
+    mixed, single = pairs(units) if not missing(units) else (units.iloc[:0], units.iloc[:0])
+    scopes = [("pooled (the test)", mixed, single)]
+    scopes += [(task, select(units, ALL, task), select(units, model, task)) for task, model in used.items()]
     rows = []
-    for scope, a, b in [("pooled (the test)", mixed, single)] + [
-            (task, select(units, ALL, task), select(units, model, task)) for task, model in SINGLE.items()]:
+    for scope, a, b in scopes:
         if not len(a) or not len(b):
-            rows.append((scope, "0", "–", "–"))
+            rows.append((scope, "0", "–", "–", "–", "–"))
             continue
-        nonzero, spread = paired_difference(a, b, "nonzero", KEYS), paired_difference(a, b, "effect_range", KEYS)
-        rows.append((scope, str(nonzero.n), nonzero.text(1), spread.text(3)))
+        cells = [Estimate.of(paired_mean(a, b, column)).text(d) for column, d in
+                 (("sig_nonzero", 1), ("sig_effect_range", 3), ("nonzero", 1), ("effect_range", 3))]
+        rows.append((scope, str(paired_mean(a, b, "sig_nonzero").n), *cells))
     return tuple(rows)
 
 
 def _model_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     rows = []
-    for task, model in SINGLE.items():
+    for task, model in {**SINGLE, **OPTIONAL}.items():
         for name in (model, ALL):
             data = select(units, name, task)
-            rows.append((task, name, str(len(data)), bootstrap_mean(data["nonzero"]).text(1),
-                         bootstrap_mean(data["effect_range"]).text(3), bootstrap_mean(data["psnr_gain"]).text(2)))
+            if not len(data):
+                rows.append((task, name, "0", "no results", "–", "–", "–", "–"))
+                continue
+            rows.append((task, name, str(data["image"].nunique()), estimate(data, "sig_nonzero").text(1),
+                         estimate(data, "nonzero").text(1), estimate(data, "sig_effect_range").text(3),
+                         radius_summary(data).text(), estimate(data, "psnr_gain").text(2)))
     return tuple(rows)
 
 
 def analyse(units: pd.DataFrame) -> Finding:
-    """Finding 3's statistics, tables and verdict from the suite's unit table."""
-    absent = missing(units)
-    mixed, single = pairs(units)
-    nonzero, spread = (NO_ESTIMATE, NO_ESTIMATE) if absent else \
-        (paired_difference(mixed, single, "nonzero", KEYS), paired_difference(mixed, single, "effect_range", KEYS))
+    """Finding 3's primary test and tables from the suite's unit table (verdict set after Holm)."""
     tables = (
-        Table(f"Paired differences {ALL} − single-task model, 95% CI over (task, image, ROI) units.",
-              ("scope", "units", "Δnz (blocks)", "Δrange (dB)"), _delta_rows(units)),
-        Table("Per-model means, 95% CI over units.",
-              ("task", "model", "units", "non-zero blocks", "effect range (dB)", "gain (dB)"), _model_rows(units)),
+        Table(f"Paired differences {ALL} − single-task model per (task, image, ROI), averaged per image; 95% "
+              "intervals over images (sig. = significant map, BH q = 5%).",
+              ("scope", "images", "Δnz (sig.)", "Δrange (sig., dB)", "Δnz (raw)", "Δrange (raw, dB)"),
+              _delta_rows(units)),
+        Table("Per-model means, 95% intervals over images (radius: median, '≥' where the image edge censors it).",
+              ("task", "model", "images", "non-zero (sig.)", "non-zero (raw)", "effect range (sig., dB)",
+               "causal radius (sig.)", "gain (dB)"), _model_rows(units)),
     )
-    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, verdict(nonzero, spread, absent), tables, LIMITS)
+    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, primary(units), tables, LIMITS)

@@ -1,9 +1,9 @@
-"""Shared statistics of the findings: bootstrap means, paired differences, rank correlations, verdicts.
+"""Shared statistics of the findings: image-level estimates, paired differences, Holm, verdicts, tables.
 
-Pre-registered conventions (docs/findings.md): percentile bootstrap, ``numpy.random.default_rng(0)``,
-2,000 resamples, 95% level. Paired model comparisons resample (image, ROI) units, each unit carrying
-its own difference; correlations resample models (``cem_bench.analysis.agreement.spearman_ci``). Too little
-data (fewer than 2 paired units, fewer than 4 models) makes a verdict ``inconclusive``, never a guess.
+Pre-registered conventions (docs/findings.md): the image is the sampling unit (unit values are averaged
+per image first; :mod:`cem_bench.analysis.cluster`), 95 % studentized cluster-bootstrap intervals, no
+interval below 10 images, one primary test per finding, Holm across the three findings at 5 %, power as
+the smallest effect detectable with 80 % power at Holm's strictest level.
 """
 
 from __future__ import annotations
@@ -15,50 +15,141 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cem_bench.analysis.agreement import LEVEL, MIN_MODELS, RESAMPLES, SEED, spearman_ci
-from cem_bench.analysis.bootstrap import bootstrap_ci
-from cem_bench.core.metrics.catalog import STORED_DIGITS
+from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, ImageMean, image_mean
+from cem_bench.analysis.correlation import DASH, number
 
-MIN_PAIRED = 2  # one unit gives a degenerate interval: no evidence either way
-MIN_CORRELATED = MIN_MODELS  # agreement.py's floor for a rank correlation (4 models)
+ALPHA = 0.05  # family-wise, across the three findings (Holm)
+FINDINGS_TESTED = 3  # Holm's m: always three, an uncomputable test counts as p = 1
+POWER = 0.8
+POWER_ALPHA = ALPHA / FINDINGS_TESTED  # Holm's strictest step: the level at which power is stated
 VERDICTS = ("supported", "not supported", "inconclusive")
-DASH = "–"
+PAIR_KEYS = ("task", "unit")  # a paired difference: the same task, image and ROI
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate (mean or rho) with its 95% bootstrap interval and the n it used."""
+    """A mean over images with its 95 % interval (NaN below :data:`MIN_IMAGES` images) for a table cell."""
 
     value: float
     low: float
     high: float
     n: int
 
+    @classmethod
+    def of(cls, mean: ImageMean) -> "Estimate":
+        low, high = mean.interval()
+        return cls(mean.mean, low, high, mean.n)
+
     @property
-    def defined(self) -> bool:
-        """Whether the interval exists (enough data and not NaN)."""
-        return self.n > 0 and not any(math.isnan(v) for v in (self.value, self.low, self.high))
+    def enough(self) -> bool:
+        return self.n >= MIN_IMAGES and not math.isnan(self.low)
 
     def text(self, decimals: int = 2, unit: str = "") -> str:
-        """``mean [low, high]`` (a constant shows its value only), ``–`` when undefined.
+        """``mean [low, high]`` (a constant shows its value only), ``mean (n too small)``, ``–`` without data.
 
-        >>> Estimate(1.0, 0.5, 1.25, 3).text(), Estimate(2.0, 2.0, 2.0, 2).text(1, " dB")
+        >>> Estimate(1.0, 0.5, 1.25, 13).text(), Estimate(2.0, 2.0, 2.0, 13).text(1, " dB")
         ('1.00 [0.50, 1.25]', '2.0 dB')
-        >>> Estimate(float("nan"), float("nan"), float("nan"), 0).text()
-        '–'
+        >>> Estimate(0.5, float("nan"), float("nan"), 3).text(), NO_ESTIMATE.text()
+        ('0.50 (n too small)', '–')
         """
-        if not self.defined:
+        if not self.n or math.isnan(self.value):
             return DASH
-        value, low, high = (_number(v, decimals) for v in (self.value, self.low, self.high))
+        value = number(self.value, decimals)
+        if not self.enough:
+            return f"{value}{unit} (n too small)"
+        low, high = number(self.low, decimals), number(self.high, decimals)
         return f"{value}{unit}" if value == low == high else f"{value} [{low}, {high}]{unit}"
 
 
 NO_ESTIMATE = Estimate(float("nan"), float("nan"), float("nan"), 0)
 
 
-def _number(value: float, decimals: int) -> str:
-    text = f"{value:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
+def estimate(frame: pd.DataFrame, column: str) -> Estimate:
+    """The mean of ``column`` over the images of ``frame``'s units, with its interval."""
+    if not len(frame):
+        return NO_ESTIMATE
+    return Estimate.of(image_mean(frame, column))
+
+
+def paired_frame(a: pd.DataFrame, b: pd.DataFrame, column: str, keys: Sequence[str] = PAIR_KEYS) -> pd.DataFrame:
+    """``image`` and ``diff = column(a) − column(b)`` for every unit both have (matched on ``keys``, never on
+    row order; a pair with an undefined side is left out).
+
+    >>> a = pd.DataFrame({"task": "t", "unit": ["i1@0", "i2@0"], "image": ["i1", "i2"], "m": [3.0, 5.0]})
+    >>> b = a.assign(m=[1.0, float("nan")]).iloc[::-1]
+    >>> paired_frame(a, b, "m").to_dict("list")
+    {'image': ['i1'], 'diff': [2.0]}
+    """
+    keys = list(keys)
+    merged = a[[*keys, "image", column]].merge(b[[*keys, column]], on=keys, suffixes=("_a", "_b"))
+    merged = merged.assign(diff=merged[f"{column}_a"] - merged[f"{column}_b"]).dropna(subset=["diff"])
+    return merged.sort_values(keys)[["image", "diff"]].reset_index(drop=True)
+
+
+def paired_mean(a: pd.DataFrame, b: pd.DataFrame, column: str, keys: Sequence[str] = PAIR_KEYS) -> ImageMean:
+    """The paired differences ``a − b`` of ``column`` averaged per image: the sample of a paired test."""
+    return image_mean(paired_frame(a, b, column, keys), "diff")
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values (NaN counts as 1), padded to :data:`FINDINGS_TESTED` tests.
+
+    >>> holm([0.01, 0.04, 0.03])
+    [0.03, 0.06, 0.06]
+    >>> holm([0.01, float("nan")])
+    [0.03, 1.0]
+    """
+    p = np.array([1.0 if math.isnan(v) else v for v in pvalues], dtype=float)
+    m = max(len(p), FINDINGS_TESTED)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(len(p))) * p[order]))
+    out = np.empty(len(p))
+    out[order] = adjusted
+    return [round(float(v), 12) for v in out]
+
+
+def interval_text(mean: ImageMean, decimals: int = 2, unit: str = "") -> str:
+    """A mean with its interval and n in prose, for a verdict's reason.
+
+    >>> interval_text(ImageMean(np.full(13, 0.25)), unit=" dB")
+    '0.25 dB, 95% CI [0.25, 0.25] dB, n = 13 images'
+    >>> interval_text(ImageMean(np.ones(4)))
+    '1.00, n = 4 images (too few for an interval: the minimum is 10)'
+    """
+    value = number(mean.mean, decimals)
+    if not mean.enough:
+        return f"{value}{unit}, n = {mean.n} images (too few for an interval: the minimum is {MIN_IMAGES})"
+    low, high = (number(v, decimals) for v in mean.interval())
+    return f"{value}{unit}, {LEVEL:.0%} CI [{low}, {high}]{unit}, n = {mean.n} images"
+
+
+def p_text(p: float) -> str:
+    """A p-value in prose: ``p = 0.012``, ``p < 0.001``.
+
+    >>> p_text(0.01234), p_text(0.0002), p_text(float("nan"))
+    ('p = 0.012', 'p < 0.001', 'p undefined')
+    """
+    if math.isnan(p):
+        return "p undefined"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+@dataclass(frozen=True)
+class Primary:
+    """A finding's primary test: its p-value (NaN when it could not run), n images, what it found, its power,
+    the not-supported reason when the contrary condition holds, and why it could not run (``blocked``)."""
+
+    p: float
+    n: int
+    statement: str
+    power: str
+    contrary: str | None = None
+    blocked: str | None = None
+
+
+def blocked(reason: str, n: int = 0) -> Primary:
+    """A primary test that could not run (a model left out, too few images)."""
+    return Primary(float("nan"), n, reason, "–", None, reason)
 
 
 @dataclass(frozen=True)
@@ -73,6 +164,18 @@ class Verdict:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 
+def decide(primary: Primary, adjusted: float) -> Verdict:
+    """The verdict from a primary test and its Holm-adjusted p-value (docs/findings.md, "Verdicts")."""
+    if primary.blocked:
+        return Verdict("inconclusive", primary.blocked)
+    holm_p = f"Holm-adjusted {p_text(adjusted)}"
+    if adjusted <= ALPHA:
+        return Verdict("supported", f"{primary.statement}; {holm_p} ≤ {ALPHA}")
+    if primary.contrary:
+        return Verdict("not supported", f"{primary.contrary}; {primary.statement}")
+    return Verdict("inconclusive", f"{primary.statement}; {holm_p} > {ALPHA}, and the contrary condition does not hold")
+
+
 @dataclass(frozen=True)
 class Table:
     """A report table: caption, headers and rows of already formatted cells."""
@@ -84,105 +187,24 @@ class Table:
 
 @dataclass(frozen=True)
 class Finding:
-    """Everything the report says about one finding (figures are drawn from the units separately)."""
+    """Everything the report says about one finding; ``verdict`` is set by
+    :func:`cem_bench.analysis.findings.analyse_all` once Holm has seen all three primary tests."""
 
     number: int
     title: str
     hypothesis: str
     test: str
-    verdict: Verdict
+    primary: Primary
     tables: tuple[Table, ...] = field(default_factory=tuple)
     limits: str = ""
+    verdict: Verdict | None = None
+    holm_p: float = float("nan")  # the primary p-value after Holm across the three findings
 
 
-def bootstrap_mean(values: Sequence[float] | np.ndarray) -> Estimate:
-    """Mean and percentile-bootstrap CI over units (NaN left out); same resampling as the aggregates.
-
-    >>> bootstrap_mean([0.5, 0.5, 0.5])
-    Estimate(value=0.5, low=0.5, high=0.5, n=3)
-    >>> bootstrap_mean([])
-    Estimate(value=nan, low=nan, high=nan, n=0)
-    """
-    ci = bootstrap_ci([float(v) for v in values], RESAMPLES, SEED, LEVEL)
-    if ci["mean"] is None:
-        return NO_ESTIMATE
-    return Estimate(float(ci["mean"]), float(ci["low"]), float(ci["high"]), int(ci["n"]))
-
-
-def paired_values(a: pd.DataFrame, b: pd.DataFrame, metric: str, keys: Sequence[str] = ("unit",)) -> pd.Series:
-    """``metric(a) − metric(b)`` per unit present in both (matched on ``keys``, never on row order)."""
-    keys = list(keys)
-    merged = a[keys + [metric]].merge(b[keys + [metric]], on=keys, suffixes=("_a", "_b"))
-    merged = merged.sort_values(keys)  # a fixed order: the bootstrap draws by position
-    return (merged[f"{metric}_a"] - merged[f"{metric}_b"]).dropna().reset_index(drop=True)
-
-
-def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str, keys: Sequence[str] = ("unit",)) -> Estimate:
-    """Mean paired difference ``a − b`` of ``metric`` with a bootstrap CI resampling the paired units.
-
-    >>> a = pd.DataFrame({"unit": ["u1", "u2"], "m": [3.0, 5.0]})
-    >>> b = pd.DataFrame({"unit": ["u2", "u1"], "m": [4.0, 2.0]})
-    >>> paired_difference(a, b, "m")
-    Estimate(value=1.0, low=1.0, high=1.0, n=2)
-    """
-    return bootstrap_mean(paired_values(a, b, metric, keys).to_numpy(float))
-
-
-def rank_correlation(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Estimate:
-    """Spearman's rho and its bootstrap CI over the (x, y) points (models); pairs with a NaN are dropped.
-
-    >>> rank_correlation([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 9.0])
-    Estimate(value=1.0, low=1.0, high=1.0, n=4)
-    """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
-    if len(x) < 2:
-        return Estimate(float("nan"), float("nan"), float("nan"), int(len(x)))
-    rho, low, high = spearman_ci(x, y, RESAMPLES, SEED, LEVEL)
-    return Estimate(*(round(v, STORED_DIGITS) for v in (rho, low, high)), len(x))
-
-
-def within_group_ranks(frame: pd.DataFrame, column: str, group: str = "task") -> pd.Series:
-    """Percentile rank of ``column`` within each ``group`` (ties averaged), so groups can be pooled.
-
-    >>> frame = pd.DataFrame({"task": ["a", "a", "b", "b"], "v": [1.0, 2.0, 10.0, 20.0]})
-    >>> within_group_ranks(frame, "v").tolist()
-    [0.5, 1.0, 0.5, 1.0]
-    """
-    return frame.groupby(group)[column].rank(pct=True)
-
-
-def pooled_rank_correlation(frame: pd.DataFrame, x: str, y: str, group: str = "task") -> Estimate:
-    """Spearman's rho of ``x`` and ``y`` after ranking both within each group, over all pooled rows.
-
-    With a single group this equals the plain Spearman rho (percentile ranks keep the order).
-    """
-    data = frame.dropna(subset=[x, y])
-    if not len(data):
-        return NO_ESTIMATE
-    ranks_x, ranks_y = within_group_ranks(data, x, group), within_group_ranks(data, y, group)
-    return rank_correlation(ranks_x.to_numpy(), ranks_y.to_numpy())
-
-
-def interval_text(estimate: Estimate, decimals: int = 2, unit: str = "") -> str:
-    """A CI in prose for verdict reasons.
-
-    >>> interval_text(Estimate(0.25, 0.125, 0.5, 6), unit=" dB")
-    '0.25 dB, 95% CI [0.12, 0.50] dB, n = 6'
-    """
-    if not estimate.defined:
-        return f"undefined (n = {estimate.n})"
-    value, low, high = (_number(v, decimals) for v in (estimate.value, estimate.low, estimate.high))
-    return f"{value}{unit}, 95% CI [{low}, {high}]{unit}, n = {estimate.n}"
-
-
-def cell(value: float, decimals: int = 2) -> str:
+def cell(value: float | None, decimals: int = 2) -> str:
     """One number for a table cell, ``–`` for NaN/None.
 
     >>> cell(-0.004), cell(float("nan")), cell(12.345, 1)
     ('0.00', '–', '12.3')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return DASH
-    return _number(float(value), decimals)
+    return number(float(value), decimals) if value is not None else DASH

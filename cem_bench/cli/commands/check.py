@@ -125,10 +125,12 @@ def _check_sample(results: Path, suite: Suite, args: argparse.Namespace) -> None
 
 
 def _findings_renderer(results: Path, suite):
-    """The findings report's renderer; its figures go to a throw-away folder (PNGs are not compared)."""
+    """The findings report's renderer (as `cem-bench report` renders it: with the suite's plan for the left-out
+    list); its figures go to a throw-away folder (PNGs are not compared)."""
+    from cem_bench.pipeline.plan import planned_results
     from cem_bench.report.findings_md import render_findings
 
     def render() -> str:
         with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep "figures"
-            return render_findings(results, suite.name, Path(folder) / "figures")
+            return render_findings(results, suite.name, Path(folder) / "figures", planned=planned_results(suite))
     return render

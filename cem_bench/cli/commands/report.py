@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cem_bench.core.files import atomic_write_bytes
-from cem_bench.pipeline.suites import suite_name
+from cem_bench.pipeline.suites import builtin_suites, load_suite, suite_name
 
 FIGURES = "figures"  # folder beside the report
 
@@ -24,7 +24,17 @@ def run(args: argparse.Namespace) -> int:
     from cem_bench.report.findings_md import render_findings  # matplotlib/seaborn only when the command runs
 
     out = Path(args.out)
-    text = render_findings(args.results, suite_name(args.suite), out.parent / FIGURES)
+    text = render_findings(args.results, suite_name(args.suite), out.parent / FIGURES, planned=planned(args.suite))
     atomic_write_bytes(out, text.encode())
     print(f"wrote {out} and its figures in {out.parent / FIGURES}")
     return 0
+
+
+def planned(ref: str) -> set[tuple[str, str]] | None:
+    """The (model, task) results a shipped suite or a suite file plans; None for a name that is neither (its
+    results can still be reported, without a left-out list)."""
+    from cem_bench.pipeline.plan import planned_results  # reads the registry: only when the command runs
+
+    if str(ref).endswith((".yaml", ".yml")) or Path(ref).is_file() or ref in builtin_suites():
+        return planned_results(load_suite(ref))
+    return None

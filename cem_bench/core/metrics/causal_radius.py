@@ -6,6 +6,10 @@ Distance of a block to the ROI is the **Chebyshev gap in output pixels** between
 ``max(gap_x, gap_y)``. A block touching the ROI's edge or corner has distance 0; with 8-pixel blocks and
 an aligned ROI, the next ring is at 8, then 16, ... The causal radius is the smallest distance ``r`` such
 that blocks at distance ``<= r`` hold at least ``mass`` (90 %) of the total ``|CE|``.
+
+The image limits it: rings farther out than :func:`complete_radius` are cut by the image edge, and the map
+cannot show effect mass beyond the edge. A radius that reaches that limit is therefore a lower bound
+("≥ R, image edge"), not a measurement; ``cem_bench.analysis.significance`` flags it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,20 @@ def block_distances(grid: BlockGrid, roi: ROI) -> np.ndarray:
     gap_y = np.maximum(0, np.maximum(roi.y - y1, y0 - (roi.y + roi.size)))
     gap_x = np.maximum(0, np.maximum(roi.x - x1, x0 - (roi.x + roi.size)))
     return np.maximum(gap_y[:, None], gap_x[None, :]).astype(np.float64)
+
+
+def complete_radius(grid: BlockGrid, roi: ROI) -> float:
+    """The largest block distance whose ring lies whole inside the image: the distance of the outermost
+    block straight out from the ROI on its nearest side (0 when the ROI touches the edge).
+
+    >>> complete_radius(BlockGrid(64, 64, 8), ROI(24, 24, 16))   # the quick suite: rings 0, 8, 16
+    16.0
+    >>> complete_radius(BlockGrid(256, 256, 8), ROI(32, 112, 32))  # 32 px from the left edge
+    24.0
+    """
+    distance = block_distances(grid, roi)
+    row, col = min(roi.y // grid.block, grid.rows - 1), min(roi.x // grid.block, grid.cols - 1)
+    return float(min(distance[row, 0], distance[row, -1], distance[0, col], distance[-1, col]))
 
 
 def causal_radius(ce: np.ndarray, roi: ROI, grid: BlockGrid, mass: float = DEFAULT_MASS) -> float:

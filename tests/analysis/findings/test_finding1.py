@@ -1,72 +1,74 @@
-"""Finding 1's pre-registered rule on hand-made SR results."""
+"""Finding 1's pre-registered rule on hand-made SR results whose verdict is known."""
 
 from pathlib import Path
 
 import pytest
 import yaml
-from handmade_results import make_model_result, unit_rows, write_results
+from handmade_results import effect_map, image_grid, map_result, map_unit, write_results
 
-from cem_bench.analysis.findings import finding1, load_units
+from cem_bench.analysis.findings import analyse_all, finding1, load_units
 
 ZOO = Path(__file__).resolve().parents[3] / "model_registry" / "zoo" / "configs"
+MODELS = ["carn-m-x4", "imdn-x4", "zoo-sr-swinir"]
 
-SR_MODELS = ["fsrcnn-x4", "carn-m-x4", "imdn-x4", "pan-x4", "zoo-sr-swinir"]
+
+def results(harmful, models=MODELS, images: int = 13, null: bool = True) -> list[dict]:
+    """Trained sr-x4 models whose (image, ROI, model) map has a harmful block 16 px out when ``harmful(i, k, m)``,
+    and bicubic-x4 with no distant effect at all."""
+    records = []
+    for m, model in enumerate(models):
+        units = [map_unit(model, "sr-x4", name, roi, 1.0 + 0.1 * m, effect_map(
+            roi, 0.5, 2, -0.4 if harmful(i, k, m) else 0.0, 1), lam_di=10.0 + m)
+            for i, name, k, roi in image_grid(images)]
+        records.append(map_result(model, "sr-x4", units))
+    if null:
+        records.append(map_result("bicubic-x4", "sr-x4", [
+            map_unit("bicubic-x4", "sr-x4", name, roi, 0.0, effect_map(roi, 0.3, 1)) for _, name, _, roi in image_grid(images)]))
+    return records
 
 
 def analyse(tmp_path, records):
     write_results(tmp_path, records)
-    return finding1.analyse(load_units(tmp_path, "tiny"))
+    return analyse_all(load_units(tmp_path, "tiny"))[0]
 
 
-def family(di_slope: float, negative_fraction, models=SR_MODELS, task="sr-x4"):
-    """One result per model: gain rises with the model index, DI rises (slope > 0) or falls with it."""
-    return [make_model_result(model, task, unit_rows(psnr_gain=[1.0 + k, 1.1 + k, 0.9 + k],
-                                                     diffusion_index=50 + di_slope * k, lam_di=10.0 + k,
-                                                     negative_fraction=negative_fraction))
-            for k, model in enumerate(models)]
-
-
-def test_supported_negative_effects_and_no_positive_correlation(tmp_path):
-    # an analytic model with a huge DI and gain would make the correlation positive if it were counted
-    bicubic = make_model_result("bicubic-x4", "sr-x4", unit_rows(psnr_gain=99.0, diffusion_index=99.0,
-                                                                  negative_fraction=0.0))
-    result = analyse(tmp_path, family(-2.0, [0.2, 0.3, 0.4]) + [bicubic])
+def test_supported_when_harmful_distant_blocks_are_common(tmp_path):
+    # harmful in 4 of every 5 maps, varying over images and models
+    result = analyse(tmp_path, results(lambda i, k, m: (i + k + m) % 5 != 0))
     assert result.verdict.verdict == "supported", result.verdict.reason
-    correlation = dict((row[0], row) for row in result.tables[1].rows)["pooled (within-task ranks)"]
-    assert correlation[1] == "5"  # five trained models, the analytic one left out
-    assert correlation[-1] == "disagree"  # LAM DI rises with gain, CEM DI falls
-    assert result.tables[0].rows[0][1] == "15"
+    assert "n = 13 images" in result.verdict.reason and "Holm-adjusted" in result.verdict.reason
+    assert result.primary.n == 13 and "power" in result.primary.power
+    rows = {row[0]: row for row in result.tables[0].rows}
+    assert set(rows) == {*MODELS, "bicubic-x4"} and rows["bicubic-x4"][2] == "0.00"
 
 
-def test_not_supported_when_more_input_reliably_goes_with_more_gain(tmp_path):
-    result = analyse(tmp_path, family(+2.0, [0.2, 0.3, 0.4]))
-    assert result.verdict.verdict == "not supported"
-    assert "entirely above 0" in result.verdict.reason
+def test_not_supported_when_no_map_has_distant_harm(tmp_path):
+    result = analyse(tmp_path, results(lambda i, k, m: False))
+    assert result.verdict.verdict == "not supported", result.verdict.reason
+    assert "entirely below 0.10" in result.verdict.reason
 
 
-@pytest.mark.parametrize("models, fraction, reason", [
-    (SR_MODELS[:3], [0.2, 0.3, 0.4], "too few trained SR models"),  # 3 models: no correlation
-    (SR_MODELS, 0.0, "not reliably present"),  # no negative effects at all
+def test_inconclusive_near_the_bound(tmp_path):
+    # about one map in ten is harmful: neither reliably above nor reliably below 0.10
+    result = analyse(tmp_path, results(lambda i, k, m: k == 0 and (i + m) % 5 == 0))
+    assert result.verdict.verdict == "inconclusive", result.verdict.reason
+
+
+@pytest.mark.parametrize("kwargs, reason", [
+    ({"null": False}, "null operator bicubic-x4"),
+    ({"images": 5}, "too few for an interval"),
 ])
-def test_inconclusive(tmp_path, models, fraction, reason):
-    result = analyse(tmp_path, family(-2.0, fraction, models))
-    assert result.verdict.verdict == "inconclusive"
-    assert reason in result.verdict.reason
+def test_inconclusive_without_the_null_operator_or_enough_images(tmp_path, kwargs, reason):
+    result = analyse(tmp_path, results(lambda i, k, m: True, **kwargs))
+    assert result.verdict.verdict == "inconclusive" and reason in result.verdict.reason
 
 
-def test_tasks_are_pooled_by_within_task_ranks(tmp_path):
-    records = family(-2.0, 0.3, ["carn-m-x2", "imdn-x2"], "sr-x2") + family(-2.0, 0.3, SR_MODELS[:2])
-    result = analyse(tmp_path, records)
-    assert result.verdict.verdict == "supported"  # 4 pooled points reach the floor; rho = -1
-    assert "n = 4" in result.verdict.reason
-
-
-def test_depth_family_is_described_and_missing_members_named(tmp_path):
-    result = analyse(tmp_path, family(-2.0, 0.3))
-    depth = {row[0]: row for row in result.tables[3].rows}
-    assert list(depth) == list(finding1.DEPTH_FAMILY)
-    assert depth["zoo-sr-msrresnet-b2"][2] == "no results"
-    assert depth["zoo-sr-swinir"][1] == "3" and depth["zoo-sr-swinir"][2] == "3.0"
+def test_only_trained_single_task_sr_x4_models_are_tested(tmp_path):
+    records = results(lambda i, k, m: True)
+    records.append(map_result("carn-m-x2", "sr-x2", [map_unit("carn-m-x2", "sr-x2", name, roi, 1.0, effect_map(roi))
+                                                       for _, name, _, roi in image_grid()]))
+    write_results(tmp_path, records)
+    assert finding1.models(load_units(tmp_path, "tiny")) == sorted(MODELS)
 
 
 def test_the_depth_family_is_the_zoo_depth_sr_pair():

@@ -1,70 +1,67 @@
-"""The findings' shared statistics: paired bootstrap, rank correlations, verdict objects."""
+"""The findings' shared statistics: paired differences per image, Holm, verdict decisions, table cells."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from cem_bench.analysis.agreement import spearman_ci
+from cem_bench.analysis.cluster import ImageMean
 from cem_bench.analysis.findings.stats import (
+    ALPHA,
     Estimate,
+    Primary,
     Verdict,
-    bootstrap_mean,
-    paired_difference,
-    paired_values,
-    pooled_rank_correlation,
-    rank_correlation,
+    blocked,
+    decide,
+    holm,
+    paired_frame,
+    paired_mean,
 )
 
 
-def frame(units, values):
-    return pd.DataFrame({"unit": units, "m": values})
+def units(values, images=None, task="t"):
+    images = images or [f"i{k}" for k in range(len(values))]
+    return pd.DataFrame({"task": task, "unit": [f"{im}@{k}" for k, im in enumerate(images)], "image": images,
+                         "m": values})
 
 
-def test_paired_bootstrap_known_cases():
-    a = frame(["u1", "u2"], [1.0, 3.0])
-    b = frame(["u2", "u1"], [2.0, 1.0])  # other order: pairs are matched by key, not position
-    assert paired_values(a, b, "m").tolist() == [0.0, 1.0]
-    # two differences 0 and 1: 1/4 of resamples are all-0, 1/4 all-1, so the 95% CI is [0, 1]
-    assert paired_difference(a, b, "m") == Estimate(0.5, 0.0, 1.0, 2)
-    assert paired_difference(frame(["u1", "u2", "u3"], [3.0, 4.0, 5.0]),
-                             frame(["u1", "u2", "u3"], [1.0, 2.0, 3.0]), "m") == Estimate(2.0, 2.0, 2.0, 3)
+def test_pairs_match_on_task_and_unit_not_on_row_order():
+    a = units([1.0, 3.0, 5.0])
+    b = units([0.0, 1.0, np.nan]).iloc[::-1]
+    assert paired_frame(a, b, "m")["diff"].tolist() == [1.0, 2.0]  # the undefined pair is left out
+    other_task = units([0.0, 0.0, 0.0], task="u")
+    assert not len(paired_frame(a, other_task, "m"))
 
 
-def test_paired_bootstrap_is_the_preregistered_resampling():
-    rng = np.random.default_rng(7)
-    a, b = rng.normal(size=9), rng.normal(size=9)
-    keys = [f"u{i}" for i in range(9)]
-    estimate = paired_difference(frame(keys, a), frame(keys, b), "m")
-    diff = a - b
-    draws = diff[np.random.default_rng(0).integers(0, 9, size=(2000, 9))].mean(axis=1)
-    low, high = np.quantile(draws, [0.025, 0.975])
-    assert estimate.n == 9
-    assert estimate.value == pytest.approx(diff.mean(), abs=1e-6)
-    assert (estimate.low, estimate.high) == (pytest.approx(low, abs=1e-6), pytest.approx(high, abs=1e-6))
+def test_paired_differences_are_averaged_per_image_first():
+    # two ROIs per image: the image means (1, 3, ...) are the sample, not the 2n unit differences
+    images = [f"i{k // 2:02d}" for k in range(26)]
+    a = units([float(k % 2 * 2 + k // 2) for k in range(26)], images)
+    b = units([0.0] * 26, images)
+    mean = paired_mean(a, b, "m")
+    assert mean.n == 13
+    assert mean.values.tolist() == [1.0 + i for i in range(13)]
 
 
-def test_unpaired_and_undefined_units_are_left_out():
-    a = frame(["u1", "u2", "u3"], [1.0, np.nan, 5.0])
-    b = frame(["u1", "u2", "u4"], [0.0, 1.0, 1.0])
-    assert paired_difference(a, b, "m") == Estimate(1.0, 1.0, 1.0, 1)
-    assert not paired_difference(a.iloc[:0], b, "m").defined
-    assert bootstrap_mean([np.nan]).n == 0
+def test_holm_adjusts_across_three_findings():
+    assert holm([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06]
+    assert holm([0.02]) == [0.06]  # m is always three
+    assert holm([0.001, float("nan"), 0.2]) == [0.003, 1.0, 0.4]
 
 
-def test_rank_correlations():
-    x, y = np.arange(6.0), np.arange(6.0) ** 3
-    assert rank_correlation(x, y) == Estimate(1.0, 1.0, 1.0, 6)
-    rng = np.random.default_rng(3)
-    a, b = rng.normal(size=7), rng.normal(size=7)
-    rho, low, high = spearman_ci(a, b)  # agreement.py's resampling, rounded to 6 digits
-    assert rank_correlation(a, b) == Estimate(round(rho, 6), round(low, 6), round(high, 6), 7)
-    assert rank_correlation([1.0], [2.0]).n == 1 and not rank_correlation([1.0], [2.0]).defined
-    # pooling within-task ranks: each task's scale is removed, one task alone is plain Spearman
-    pooled = pd.DataFrame({"task": ["a"] * 3 + ["b"] * 3, "x": [1, 2, 3, 100, 200, 300.0],
-                           "y": [30, 20, 10, 3, 2, 1.0]})
-    assert pooled_rank_correlation(pooled, "x", "y").value == pytest.approx(-1.0)
-    one = pooled[pooled["task"] == "a"]
-    assert pooled_rank_correlation(one, "x", "y") == rank_correlation(one["x"], one["y"])
+def test_decide_uses_the_holm_adjusted_p():
+    primary = Primary(0.03, 13, "effect 1.0, 95% CI [0.1, 2.0], n = 13 images", "0.5 detected")
+    assert decide(primary, 0.03).verdict == "supported"
+    assert decide(primary, holm([0.03, 0.5, 0.9])[0]).verdict == "inconclusive"  # 0.09 after Holm
+    contrary = Primary(0.9, 13, "effect −1.0", "0.5", contrary="interval entirely below 0")
+    assert decide(contrary, 1.0) == Verdict("not supported", "interval entirely below 0; effect −1.0")
+    assert decide(blocked("no results for zoo-mt-dr on dr"), 0.0).verdict == "inconclusive"
+
+
+def test_cells_give_no_interval_below_ten_images():
+    assert Estimate.of(ImageMean(np.arange(3.0))).text() == "1.00 (n too small)"
+    cell = Estimate.of(ImageMean(np.arange(13.0))).text(1)
+    assert cell.startswith("6.0 [") and cell.endswith("]")
+    assert ALPHA == 0.05
 
 
 def test_verdicts_are_one_of_three():

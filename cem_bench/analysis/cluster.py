@@ -1,0 +1,164 @@
+"""The image as the sampling unit: per-image means and the studentized cluster bootstrap over images.
+
+The ROIs of one image share its content, so they are not independent draws. Every statistic of the
+findings therefore first averages a unit-level value over each image's ROIs (and models or tasks where
+they are pooled), and the n image means are the sample: a resample draws images, each carrying its ROIs.
+
+Intervals and tests come from the *studentized* (bootstrap-t) cluster bootstrap: the resampled pivot
+``t* = (mean* − mean) / se*`` replaces Student's t, so skewed image means are allowed for. Measured by
+simulation at 13 images x 9 ROIs (2,000 replications per design, seeded; docs/findings.md): the 95% interval
+covers 93.7–95.7% on normal, gamma(2)- and exponential image effects and on per-ROI flags, where Student's
+t-interval covers 92.4–94.5% and the percentile bootstrap of the image means 89.5–90.7%; the percentile
+bootstrap over 3 units (the old "95%" intervals) covers 74.9% on normal data. ``tests/analysis/test_cluster.py``
+repeats a smaller version. Below :data:`MIN_IMAGES` images no interval is given ("n too small"): at 8 images
+the exponential design already falls to 92.9%, and so few images cannot show which distribution holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import numpy as np
+import pandas as pd
+
+MIN_IMAGES = 10  # fewer images: "n too small", no interval, no test
+RESAMPLES = 4999
+SEED = 0
+LEVEL = 0.95
+
+
+def image_means(frame: pd.DataFrame, column: str, by: str = "image") -> pd.Series:
+    """Mean of ``column`` over each image's rows (NaN rows left out; an image without any is dropped),
+    in image order.
+
+    >>> frame = pd.DataFrame({"image": ["b", "a", "a", "b"], "v": [1.0, 2.0, 4.0, float("nan")]})
+    >>> image_means(frame, "v").to_dict()
+    {'a': 3.0, 'b': 1.0}
+    """
+    data = frame[[by, column]].dropna()
+    return data.groupby(by, sort=True)[column].mean().astype(float)
+
+
+@lru_cache(maxsize=32)
+def _draws(n: int, resamples: int, seed: int) -> np.ndarray:
+    """The resampled image indices ``[resamples, n]``: the same for every statistic of the same n (seeded)."""
+    index = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    index.setflags(write=False)
+    return index
+
+
+@dataclass(frozen=True, eq=False)
+class ImageMean:
+    """The mean of ``n`` image values with its studentized-bootstrap pivots (resampling images).
+
+    >>> est = ImageMean(np.arange(13.0))
+    >>> est.n, est.mean, round(est.se, 4)
+    (13, 6.0, 1.0801)
+    >>> low, high = est.interval()
+    >>> bool(low < 6.0 < high), est.p_above(0.0) < 0.001, est.p_above(12.0) > 0.999
+    (True, True, True)
+    >>> ImageMean(np.ones(3)).enough
+    False
+    """
+
+    values: np.ndarray
+    resamples: int = RESAMPLES
+    seed: int = SEED
+    minimum: int = MIN_IMAGES
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=np.float64)
+        object.__setattr__(self, "values", values[~np.isnan(values)])
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are enough images for an interval or a test (:data:`MIN_IMAGES`)."""
+        return self.n >= max(self.minimum, 2)
+
+    @property
+    def mean(self) -> float:
+        return float(self.values.mean()) if self.n else float("nan")
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean over images (NaN below 2 images)."""
+        return float(self.values.std(ddof=1) / math.sqrt(self.n)) if self.n >= 2 else float("nan")
+
+    @cached_property
+    def pivots(self) -> np.ndarray:
+        """Sorted bootstrap-t pivots ``(mean* − mean) / se*``; resamples with ``se* = 0`` (one distinct value
+        drawn) have no pivot and are left out."""
+        if self.n < 2:
+            return np.empty(0)
+        draws = self.values[_draws(self.n, self.resamples, self.seed)]
+        spread = draws.std(axis=1, ddof=1) / math.sqrt(self.n)
+        keep = spread > 0
+        return np.sort((draws.mean(axis=1)[keep] - self.mean) / spread[keep])
+
+    @property
+    def degenerate(self) -> bool:
+        """Every image has the same value: the mean is known exactly, its interval is that value."""
+        return self.n >= 2 and self.se == 0
+
+    def _quantile(self, q: float) -> float:
+        return float(np.quantile(self.pivots, q))
+
+    def interval(self, level: float = LEVEL) -> tuple[float, float]:
+        """Two-sided bootstrap-t interval ``[mean − t*(1−a/2)·se, mean − t*(a/2)·se]`` (NaN when not enough)."""
+        if not self.enough:
+            return float("nan"), float("nan")
+        if self.degenerate:
+            return self.mean, self.mean
+        tail = (1 - level) / 2
+        return self.mean - self._quantile(1 - tail) * self.se, self.mean - self._quantile(tail) * self.se
+
+    def p_above(self, bound: float) -> float:
+        """One-sided p-value against ``H0: mean ≤ bound`` (small when the mean is reliably above ``bound``)."""
+        if not self.enough:
+            return float("nan")
+        if self.degenerate:
+            return 0.0 if self.mean > bound else 1.0
+        observed = (self.mean - bound) / self.se
+        return float((1 + np.count_nonzero(self.pivots >= observed)) / (1 + self.pivots.size))
+
+    def p_below(self, bound: float) -> float:
+        """One-sided p-value against ``H0: mean ≥ bound`` (small when the mean is reliably below ``bound``)."""
+        if not self.enough:
+            return float("nan")
+        if self.degenerate:
+            return 0.0 if self.mean < bound else 1.0
+        observed = (self.mean - bound) / self.se
+        return float((1 + np.count_nonzero(self.pivots <= observed)) / (1 + self.pivots.size))
+
+    def detectable(self, alpha: float, power: float = 0.8) -> float:
+        """Smallest true shift from the null that a one-sided test at ``alpha`` finds with ``power``:
+        ``(t*(1−alpha) − t*(1−power))·se``, holding the standard error at its observed value (approximate).
+        """
+        if not self.enough:
+            return float("nan")
+        if self.degenerate:
+            return 0.0
+        return (self._quantile(1 - alpha) - self._quantile(1 - power)) * self.se
+
+    def equivalence_margin(self, alpha: float, power: float = 0.8) -> float:
+        """Smallest margin ``m`` for which TOST (two one-sided tests at ``alpha``) declares ``|mean| < m`` with
+        ``power`` when the true mean is 0 (each side given half the miss probability; se held fixed)."""
+        if not self.enough:
+            return float("nan")
+        if self.degenerate:
+            return 0.0
+        miss = (1 - power) / 2
+        lower = self._quantile(1 - alpha) - self._quantile(miss)
+        upper = self._quantile(1 - miss) - self._quantile(alpha)
+        return max(lower, upper) * self.se
+
+
+def image_mean(frame: pd.DataFrame, column: str, by: str = "image") -> ImageMean:
+    """:class:`ImageMean` of ``column`` over the images of ``frame`` (its rows are units)."""
+    return ImageMean(image_means(frame, column, by).to_numpy())
