@@ -44,7 +44,11 @@ def _cards(suite: Suite, models: list[str] | None) -> tuple[list[tuple[Any, str 
     """(card, card file or None) for the models to run, and whether they were chosen explicitly."""
     chosen = models if models is not None else suite.models
     if chosen == "all":
-        return [(card, None) for card in registered_cards().values()], False
+        cards = registered_cards()
+        unknown = sorted(set(suite.exclude) - set(cards))
+        if unknown:
+            raise CemBenchError(f"suite {suite.name} excludes unregistered model(s): {', '.join(unknown)}")
+        return [(card, None) for name, card in cards.items() if name not in suite.exclude], False
     cards = []
     for ref in chosen:
         card = get_card(ref)

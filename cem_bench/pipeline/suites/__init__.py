@@ -87,6 +87,8 @@ class Suite(StrictModel):
     models: Literal["all"] | list[str] = "all"
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     ci_sample: list[str] = Field(default_factory=list)
+    # model name -> why it is left out of ``models: all`` (e.g. too slow for a CPU suite)
+    exclude: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("protocol", mode="before")
     @classmethod
@@ -121,6 +123,10 @@ class Suite(StrictModel):
                 raise ValueError(f"task {task.label} does not fit block {self.protocol.block} (block must divide by the scale)")
         if isinstance(self.models, list) and len(set(self.models)) != len(self.models):
             raise ValueError("models must not repeat")
+        if self.exclude and self.models != "all":
+            raise ValueError("exclude only applies to models: all (otherwise leave the model out of the list)")
+        if any(not reason.strip() for reason in self.exclude.values()):
+            raise ValueError("every excluded model needs its reason")
         self._check_sample()
         return self
 
@@ -148,11 +154,14 @@ class Suite(StrictModel):
 
     @cached_property
     def hash(self) -> str:
-        """16 hex digits of sha256 over the suite's canonical JSON (every field but ``ci_sample``, sorted keys).
+        """16 hex digits of sha256 over the suite's canonical JSON (every field but ``ci_sample`` and
+        ``exclude``, sorted keys).
 
-        ``ci_sample`` only says what CI rescores; the numbers of a result do not depend on it.
+        ``ci_sample`` only says what CI rescores, and ``exclude`` which registered models a ``models: all``
+        suite leaves out (like the registry itself, it is not part of the hash): the numbers of a result
+        depend on neither.
         """
-        content = self.model_dump(mode="json", exclude={"ci_sample"})
+        content = self.model_dump(mode="json", exclude={"ci_sample", "exclude"})
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

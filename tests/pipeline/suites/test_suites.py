@@ -68,6 +68,18 @@ def test_ci_sample_names_units_of_the_suite_and_leaves_the_hash_alone(tmp_path):
     assert load_suite("standard").ci_sample  # the shipped standard suite names its CI sample
 
 
+def test_excluded_models_leave_the_plan_but_not_the_hash(tmp_path):
+    from cem_bench.pipeline.plan import plan
+
+    suite = load_suite(write(tmp_path, exclude={"bicubic-x2": "too slow for this suite"}))
+    assert suite.hash == load_suite(write(tmp_path)).hash  # like the registry behind `models: all`
+    models = {unit.model for unit in plan(suite, check_images=False)}
+    assert "bicubic-x2" not in models and "identity" in models
+    with pytest.raises(CemBenchError, match="excludes unregistered model.*no-such-model"):
+        plan(load_suite(write(tmp_path, exclude={"no-such-model": "typo"})), check_images=False)
+    assert "grl-tiny-x4" in load_suite("quick").exclude  # a GPU model is kept out of the CPU CI suite
+
+
 def test_per_image_rois(tmp_path):
     suite = load_suite(write(tmp_path, rois={"a": [[0, 0, 8], [8, 8, 8]], "b": [[4, 4, 16]]}))
     assert suite.rois_for("a") == [ROI(0, 0, 8), ROI(8, 8, 8)] and suite.rois_for("b") == [ROI(4, 4, 16)]
@@ -92,6 +104,8 @@ def test_per_image_rois(tmp_path):
     ({"ci_sample": ["bicubic-x2.sr-x2.a.r0-0-16"]}, "ci_sample key"),  # not one of its ROIs
     ({"ci_sample": [".sr-x2.a.r16-16-16"]}, "ci_sample key"),  # no model
     ({"ci_sample": ["identity.dn-s50.b.r16-16-16"] * 2}, "must not repeat"),
+    ({"models": ["identity"], "exclude": {"bicubic-x2": "slow"}}, "exclude only applies to models: all"),
+    ({"exclude": {"bicubic-x2": " "}}, "needs its reason"),
 ])
 def test_invalid_suites_are_one_line_errors(tmp_path, changes, message):
     with pytest.raises(CemBenchError, match=message) as caught:
