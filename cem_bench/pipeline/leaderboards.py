@@ -6,6 +6,10 @@
 * ``quick`` (the CI smoke suite) -> ``reports/quick_smoke.md``, labelled not for citation, no verdicts;
 * any other suite -> ``reports/leaderboard-<name>.md``, the plain tables.
 
+The findings report follows the same rule (:func:`findings_file`, :func:`figures_folder`): the standard
+suite's is ``reports/findings.md`` with ``reports/figures/`` (the verdicts), the quick suite's
+``reports/quick_findings.md`` with ``reports/quick_figures/`` (tables and maps, no verdicts).
+
 The plan lives on this floor, so this is where coverage is assembled; the report floor only renders it.
 """
 
@@ -23,11 +27,24 @@ from cem_bench.report.leaderboard import render, render_with_coverage
 CITED = "standard"
 SMOKE = "quick"
 FILES = {CITED: "leaderboard.md", SMOKE: "quick_smoke.md"}
+FINDINGS_FILES = {CITED: "findings.md", SMOKE: "quick_findings.md"}
+FIGURES_FOLDERS = {CITED: "figures", SMOKE: "quick_figures"}
 
 
 def leaderboard_file(suite: str) -> str:
     """The file name of a suite's leaderboard under ``reports/``."""
     return FILES.get(suite, f"leaderboard-{suite}.md")
+
+
+def findings_file(suite: str) -> str:
+    """The file name of a suite's findings report under ``reports/``."""
+    return FINDINGS_FILES.get(suite, f"findings-{suite}.md")
+
+
+def figures_folder(suite: str) -> str:
+    """The folder beside the findings report that holds its figures (one per suite: they must not overwrite
+    each other's)."""
+    return FIGURES_FOLDERS.get(suite, f"figures-{suite}")
 
 
 def suite_coverage(results_dir: str | Path, suite: Suite) -> Coverage:

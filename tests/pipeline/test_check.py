@@ -57,7 +57,7 @@ def committed(tmp_path_factory) -> Path:
     assert main(["data", "params", *args, "--out", str(root / "params.yaml")]) == 0
     assert main(["run", *args, "--params", str(root / "params.yaml"), "--out", str(root / "results"), "--quiet"]) == 0
     assert main(["leaderboard", *args, "--results", str(root / "results"), "--out", str(root / "reports/leaderboard-tiny.md")]) == 0
-    assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings.md")]) == 0
+    assert main(["report", *args, "--results", str(root / "results"), "--out", str(root / "reports/findings-tiny.md")]) == 0
     return root
 
 
@@ -142,8 +142,8 @@ def test_committed_units_of_a_suite_in_progress_are_checked(tmp_path):
     assert inconsistent_units(tmp_path, suite) == ([], 1)
     reports = ["--reports", str(tmp_path / "reports")]
     assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 2
-    assert main(["leaderboard", "--suite", str(TINY), "--results", str(tmp_path),
-                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # the check wants it too
+    for command, name in (("leaderboard", "leaderboard-tiny.md"), ("report", "findings-tiny.md")):  # the check wants them too
+        assert main([command, "--suite", str(TINY), "--results", str(tmp_path), "--out", str(tmp_path / "reports" / name)]) == 0
     assert main(["check", "--suite", str(TINY), "--results", str(tmp_path), "--committed-only", *reports]) == 0
     unit_file = next((tmp_path / "tiny" / ".units").glob("*.json"))
     record = json.loads(unit_file.read_text())
@@ -167,8 +167,9 @@ def sampled(tmp_path) -> tuple[Path, Path]:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-5"], "ci_sample": [SAMPLED]}))
     run_suite(load_suite(path), out=tmp_path / "results", progress=False, summary=False)
-    assert main(["leaderboard", "--suite", str(path), "--results", str(tmp_path / "results"),
-                 "--out", str(tmp_path / "reports" / "leaderboard-tiny.md")]) == 0  # --committed-only checks it
+    for command, name in (("leaderboard", "leaderboard-tiny.md"), ("report", "findings-tiny.md")):  # --committed-only checks them
+        assert main([command, "--suite", str(path), "--results", str(tmp_path / "results"),
+                     "--out", str(tmp_path / "reports" / name)]) == 0
     return path, tmp_path / "results" / "tiny" / ".units" / f"{SAMPLED}.json"
 
 

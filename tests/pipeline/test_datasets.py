@@ -98,4 +98,4 @@ def test_dvc_yaml_has_one_score_stage_per_unit():
     listed = subprocess.run([DVC, "stage", "list", "--name-only"], cwd=ROOT, capture_output=True, text=True, check=True)
     stages = set(listed.stdout.split())
     units = read_params(ROOT / "params.yaml")["units"]
-    assert {f"score@{key}" for key in units} | {"data", "crops", "aggregate", "leaderboard", "smoke_leaderboard", "report"} == stages
+    assert {f"score@{key}" for key in units} | {"data", "crops", "aggregate", "leaderboard", "smoke_leaderboard", "report", "smoke_report"} == stages

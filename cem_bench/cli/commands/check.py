@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "committed unit record (same rules); no params or reports: for a suite still being computed")
     parser.add_argument("--committed-only", action="store_true",
                         help="check only the committed result files and unit records of the suite (schema, derived "
-                             "numbers, protocol, image hashes) and its leaderboard, not params, summary or findings: "
+                             "numbers, protocol, image hashes), its leaderboard and findings report, not params or summary: "
                              "for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import build_summary
     from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
-    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
+    from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
     from cem_bench.pipeline.suites import load_suite
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
                  reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
-    renderers[reports / "findings.md"] = _findings_renderer(results, suite)
+    renderers[reports / findings_file(suite.name)] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
     if problems:
         raise CemBenchError(summarise(problems, "stale file(s)"))
@@ -91,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
     """``--committed-only``: the suite's committed result files and unit records, without rescoring, and
-    its leaderboard (coverage included: it changes with every unit committed)."""
+    its leaderboard (coverage included: it changes with every unit committed) and findings report."""
     from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
-    from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
+    from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
 
     inconsistent, files = inconsistent_results(results, suite.name)
     unit_issues, units = inconsistent_units(results, suite)
@@ -103,11 +103,14 @@ def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
                             "results (listed above)")
     print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
           "maps and carry the suite's protocol and image hashes")
-    board = reports / leaderboard_file(suite.name)
-    stale = stale_files({board: lambda: render_leaderboard(results, suite)})
+    board, findings = reports / leaderboard_file(suite.name), reports / findings_file(suite.name)
+    renderers = {board: lambda: render_leaderboard(results, suite)}
+    if files:  # once a (model, task) is complete, the findings report covers it
+        renderers[findings] = _findings_renderer(results, suite)
+    stale = stale_files(renderers)
     if stale:
         raise CemBenchError(summarise(stale, "stale file(s)"))
-    print(f"{board} matches the committed {suite.name} results and unit records")
+    print(f"{', '.join(map(str, renderers))} match the committed {suite.name} results and unit records")
 
 
 def _check_sample(results: Path, suite: Suite, args: argparse.Namespace) -> None:
@@ -127,10 +130,12 @@ def _check_sample(results: Path, suite: Suite, args: argparse.Namespace) -> None
 def _findings_renderer(results: Path, suite):
     """The findings report's renderer (as `cem-bench report` renders it: with the suite's plan for the left-out
     list); its figures go to a throw-away folder (PNGs are not compared)."""
+    from cem_bench.pipeline.leaderboards import figures_folder
     from cem_bench.pipeline.plan import planned_results
     from cem_bench.report.findings_md import render_findings
 
     def render() -> str:
-        with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep "figures"
-            return render_findings(results, suite.name, Path(folder) / "figures", planned=planned_results(suite))
+        with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep its name
+            return render_findings(results, suite.name, Path(folder) / figures_folder(suite.name),
+                                   planned=planned_results(suite))
     return render

@@ -6,27 +6,30 @@ import argparse
 from pathlib import Path
 
 from cem_bench.core.files import atomic_write_bytes
+from cem_bench.pipeline.leaderboards import figures_folder, findings_file
 from cem_bench.pipeline.suites import builtin_suites, load_suite, suite_name
-
-FIGURES = "figures"  # folder beside the report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="write the findings report (Markdown and figures) of a suite")
-    parser.add_argument("--suite", default="quick", help="suite name (default %(default)s)")
+    parser.add_argument("--suite", default="standard", help="suite name (default %(default)s: the one with verdicts)")
     parser.add_argument("--results", default="results", help="results folder (default %(default)s)")
-    parser.add_argument("--out", default="reports/findings.md",
-                        help=f"Markdown file; figures go to {FIGURES}/ beside it (default %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="Markdown file; figures go to a folder beside it (default: reports/findings.md and "
+                             "reports/figures/ for standard, reports/quick_findings.md and reports/quick_figures/ "
+                             "for quick, reports/findings-NAME.md and reports/figures-NAME/ otherwise)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from cem_bench.report.findings_md import render_findings  # matplotlib/seaborn only when the command runs
 
-    out = Path(args.out)
-    text = render_findings(args.results, suite_name(args.suite), out.parent / FIGURES, planned=planned(args.suite))
+    name = suite_name(args.suite)
+    out = Path(args.out) if args.out else Path("reports") / findings_file(name)
+    figures = out.parent / figures_folder(name)
+    text = render_findings(args.results, name, figures, planned=planned(args.suite))
     atomic_write_bytes(out, text.encode())
-    print(f"wrote {out} and its figures in {out.parent / FIGURES}")
+    print(f"wrote {out} and its figures in {figures}")
     return 0
 
 

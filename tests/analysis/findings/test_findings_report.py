@@ -26,7 +26,7 @@ def results(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report(results, tmp_path_factory):
-    figures = tmp_path_factory.mktemp("reports") / "figures"
+    figures = tmp_path_factory.mktemp("reports") / "figures-tiny"  # the folder `cem-bench report` uses for suite tiny
     return render_findings(results, "tiny", figures), figures
 
 
@@ -39,7 +39,7 @@ def standard(tmp_path_factory):
 
 def test_markdown_is_byte_identical_on_two_renders(results, report, tmp_path):
     text, _ = report
-    assert render_findings(results, "tiny", tmp_path / "figures") == text
+    assert render_findings(results, "tiny", tmp_path / "figures-tiny") == text
 
 
 def test_every_section_has_hypothesis_test_figure_tables_and_no_verdict_outside_the_standard_suite(report):
@@ -48,12 +48,12 @@ def test_every_section_has_hypothesis_test_figure_tables_and_no_verdict_outside_
     for module in (finding1, finding2, finding3):
         section = text.split(f"## Finding {module.NUMBER}: ", 1)[1].split("\n## ", 1)[0]
         assert module.HYPOTHESIS in section and module.TEST in section and module.LIMITS in section
-        assert f"![Finding {module.NUMBER}](figures/finding{module.NUMBER}.png)" in section
+        assert f"![Finding {module.NUMBER}](figures-tiny/finding{module.NUMBER}.png)" in section
         assert "|---" in section and "**Primary test.**" in section
         assert "**Verdict: no verdicts: verdicts come from the standard suite only.**" in section
     assert not any(f"**Verdict: {v}.**" in text for v in ("supported", "not supported", "inconclusive"))
     assert "(n too small)" in text  # three images: means without intervals
-    assert "![sr-x4](figures/gallery-sr-x4.png)" in text
+    assert "![sr-x4](figures-tiny/gallery-sr-x4.png)" in text
     assert sorted(path.name for path in figures.iterdir()) == FIGURES
 
 
@@ -87,7 +87,7 @@ def test_report_command(results, report, tmp_path, capsys):
     out = tmp_path / "reports" / "findings.md"
     assert main(["report", "--suite", "tiny", "--results", str(results), "--out", str(out)]) == 0
     assert out.read_text() == report[0]
-    assert sorted(path.name for path in (out.parent / "figures").iterdir()) == FIGURES
+    assert sorted(path.name for path in (out.parent / "figures-tiny").iterdir()) == FIGURES
     # a suite file is planned: its registered models without results are listed as left out
     assert main(["report", "--suite", str(TINY), "--results", str(results), "--out", str(out)]) == 0
     assert "**Left out**" in out.read_text() and "dncnn-color-blind" in out.read_text()
