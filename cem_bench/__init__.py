@@ -2,7 +2,8 @@
 
 The public API is small: build a :class:`Protocol`, pick a task, and call :func:`score` (CEM) or
 :func:`compute_lam` (LAM, for super-resolution models); :func:`estimate_cost` says what a run would
-cost before it starts. Everything else lives in the layers below:
+cost before it starts; :func:`load_model` gives any registered model (or card) as a module mapping RGB
+in ``[0, 1]`` to RGB in ``[0, 1]``, whatever its own conventions. Everything else lives in the layers below:
 ``core`` < ``cem``, ``lam`` < ``records`` < ``models`` < ``analysis`` < ``report`` < ``pipeline`` < ``cli``
 (docs/architecture.md).
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
     from cem_bench.core.tasks import Task, get_task
     from cem_bench.core.version import __version__
     from cem_bench.lam.settings import LAMSettings
+    from cem_bench.models.loading import RestorationModel, load_model
     from cem_bench.pipeline.attribution import LAMResult, compute_lam
     from cem_bench.pipeline.cost import RunCost
     from cem_bench.pipeline.scoring import ScoredRun, estimate_cost, score
@@ -42,6 +44,7 @@ _EXPORTS = {
     "Task": "cem_bench.core.tasks", "get_task": "cem_bench.core.tasks",
     "__version__": "cem_bench.core.version",
     "LAMSettings": "cem_bench.lam.settings",
+    "RestorationModel": "cem_bench.models.loading", "load_model": "cem_bench.models.loading",
     "LAMResult": "cem_bench.pipeline.attribution", "compute_lam": "cem_bench.pipeline.attribution",
     "RunCost": "cem_bench.pipeline.cost", "estimate_cost": "cem_bench.pipeline.scoring",
     "ScoredRun": "cem_bench.pipeline.scoring", "score": "cem_bench.pipeline.scoring",
@@ -49,8 +52,8 @@ _EXPORTS = {
 
 __all__ = [
     "BlockGrid", "CEMEstimator", "CEMResult", "CemBenchError", "LAMResult", "LAMSettings", "PROTOCOL_VERSION",
-    "ParameterError", "PatchBank", "Protocol", "ROI", "RunCost", "ScoredRun", "Task", "__version__", "compute_lam",
-    "estimate_cost", "get_task", "load_bank", "score",
+    "ParameterError", "PatchBank", "Protocol", "ROI", "RestorationModel", "RunCost", "ScoredRun", "Task", "__version__",
+    "compute_lam", "estimate_cost", "get_task", "load_bank", "load_model", "score",
 ]
 assert sorted(__all__) == sorted(_EXPORTS), "every public name is exported lazily"
 

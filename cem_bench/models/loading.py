@@ -1,4 +1,9 @@
-"""Card -> ready-to-score model: build the network, load verified weights, apply input conventions."""
+"""Card -> ready-to-score model: build the network, load verified weights, apply input conventions.
+
+:func:`load_model` is also the public ``cem_bench.load_model``: whatever a card's conventions (input
+range, RGB or luma, a noise-level map, a scale argument, pre-upsampled SR), the module it returns takes
+and returns RGB in ``[0, 1]``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
-from cem_bench.core.errors import CemBenchError
-from cem_bench.core.tasks import Task
+from cem_bench.core.errors import CemBenchError, ParameterError
+from cem_bench.core.tasks import Task, get_task
 from cem_bench.models.builders import build
 from cem_bench.models.card import ModelCard
 from cem_bench.models.catalog import get_card
@@ -126,6 +131,25 @@ class RestorationModel(nn.Module):
         if self.card.input.noise_map:
             self.noise_level = float(getattr(task, "sigma")) / 255.0
 
+    def use_defaults(self, sigma: float | None = None) -> None:
+        """Settle what a bare forward needs without a task: a noise-map model's noise level is ``sigma``
+        (checked to fit the card) or, by default, the card's only ``dn`` level; a pre-upsampled model that
+        only does SR takes the card's only SR scale. Anything else waits for :meth:`configure`."""
+        if sigma is not None:
+            problem = misfit(self.card, get_task("dn", sigma=sigma))
+            if problem is not None:
+                raise ParameterError("sigma", f"does not fit: {problem}")
+            self.configure(get_task("dn", sigma=sigma))
+            return
+        if self.card.input.noise_map:
+            sigmas = sorted({level for entry in self.card.tasks if entry.task == "dn" for level in entry.levels})
+            if len(sigmas) == 1:
+                self.noise_level = sigmas[0] / 255.0
+        if self.card.input.pre_upsample and self.card.task_names == {"sr"}:
+            scales = {int(level) for entry in self.card.tasks for level in entry.levels}
+            if len(scales) == 1:
+                self.scale = scales.pop()
+
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.network.parameters())
 
@@ -133,7 +157,9 @@ class RestorationModel(nn.Module):
         conventions = self.card.input
         if conventions.noise_map:
             if self.noise_level is None:
-                raise CemBenchError(f"model {self.name} needs a noise level: configure it for a dn task")
+                sigmas = ", ".join(f"{level:g}" for entry in self.card.tasks if entry.task == "dn" for level in entry.levels)
+                raise CemBenchError(f"model {self.name} needs a noise level: load it with sigma= ({sigmas or 'any'}) "
+                                    "or configure a dn task")
             level = torch.full_like(x[:, :1], self.noise_level)
             return self.network(x, level)
         if conventions.scale_argument:
@@ -169,8 +195,26 @@ def load_model(
     weights: str | Path | None = None,
     device: torch.device | str = "cpu",
     allow_download: bool = False,
+    *,
+    sigma: float | None = None,
 ) -> RestorationModel:
-    """Build a model from its card, load and verify its weights, move it to ``device`` in eval mode."""
+    """A registered model (by name), a card file or a :class:`ModelCard`, ready to restore images.
+
+    Builds the network, loads its weights (verified against the card's sha256, ``weights_only``), and
+    returns it on ``device`` in eval mode with gradients off, wrapped so that it maps RGB ``[N, 3, H, W]``
+    in ``[0, 1]`` to RGB ``[N, 3, H*s, W*s]`` in ``[0, 1]`` (``s`` = ``model.scale``) whatever the card's
+    conventions. Outputs are not clipped (gradients, e.g. LAM's, must pass): clip before saving.
+
+    ``sigma`` (0-255 scale) is the noise level for a non-blind denoiser that takes a noise map; it must
+    be a level the card lists (or inside its blind range). Without it such a model uses the card's only
+    ``dn`` level when it lists one, and otherwise refuses a forward until given one.
+    ``model.configure(task)`` re-targets the model (noise level, pre-upsampled SR scale) for a task.
+
+    >>> import torch
+    >>> model = load_model("bicubic-x4")
+    >>> model(torch.rand(1, 3, 8, 8)).shape
+    torch.Size([1, 3, 32, 32])
+    """
     card = name_or_card if isinstance(name_or_card, ModelCard) else get_card(name_or_card)
     digest = None
     if card.weights is None:
@@ -188,4 +232,6 @@ def load_model(
             load_strict(network, state, card.name)
     for parameter in network.parameters():
         parameter.requires_grad_(False)
-    return RestorationModel(network, card, digest).to(device).eval()
+    model = RestorationModel(network, card, digest).to(device).eval()
+    model.use_defaults(sigma)
+    return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import needs_assets
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import get_task
@@ -49,3 +50,65 @@ def test_pre_upsample_refuses_untrained_scales_and_plain_models_refuse_sr():
         load_model(card(True, MIXED)).configure(get_task("sr", scale=2))
     with pytest.raises(CemBenchError, match="upscales x1"):
         load_model(card(False, MIXED)).configure(get_task("sr", scale=4))
+
+
+class NoiseLevelEcho(torch.nn.Module):
+    """A noise-map network whose output is the noise level it was given, everywhere."""
+
+    def forward(self, x: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+        return level.expand_as(x)
+
+
+def noise_map_card(levels: list[float]) -> ModelCard:
+    return ModelCard.model_validate({
+        "name": "echo", "description": "test", "tasks": [{"task": "dn", "levels": levels}],
+        "architecture": {"source": "module", "name": "test_loading:NoiseLevelEcho"},
+        "input": {"noise_map": True}, "origin": {"paper": "none"}, "license": "MIT",
+    })
+
+
+def test_load_model_is_the_public_api():
+    import cem_bench
+
+    assert cem_bench.load_model is load_model
+    model = cem_bench.load_model("bicubic-x4")
+    assert isinstance(model, torch.nn.Module) and not model.training
+    assert model(torch.rand(2, 3, 8, 8)).shape == (2, 3, 32, 32)
+
+
+def test_sigma_argument_sets_the_noise_map_of_a_non_blind_model():
+    x = torch.rand(1, 3, 4, 4)
+    assert torch.allclose(load_model(noise_map_card([15, 25, 50]), sigma=25)(x), torch.full_like(x, 25 / 255))
+    assert torch.allclose(load_model(noise_map_card([50]))(x), torch.full_like(x, 50 / 255))  # the card's only level
+    with pytest.raises(CemBenchError, match=r"needs a noise level: load it with sigma= \(15, 25, 50\)"):
+        load_model(noise_map_card([15, 25, 50]))(x)
+
+
+@pytest.mark.parametrize("card_, sigma, message", [
+    (noise_map_card([15, 25, 50]), 30, "sigma does not fit: model echo was trained for dn at 15, 25, 50, not dn-s30"),
+    ("bicubic-x4", 25, "sigma does not fit: model bicubic-x4 is for task(s) sr, not dn"),
+    (noise_map_card([15]), -1, "sigma must be in"),
+])
+def test_a_sigma_the_card_does_not_list_is_refused(card_, sigma, message):
+    with pytest.raises(CemBenchError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_model(card_, sigma=sigma)
+
+
+def test_a_pre_upsampled_sr_model_takes_its_cards_scale_without_a_task():
+    model = load_model(card(True, [{"task": "sr", "levels": [4]}]))
+    assert model(torch.rand(1, 3, 5, 6)).shape == (1, 3, 20, 24)
+    assert load_model(card(True, MIXED))(torch.rand(1, 3, 5, 6)).shape == (1, 3, 5, 6)  # dn too: configure picks
+
+
+@needs_assets
+def test_a_published_non_blind_denoiser_denoises_rgb_in_0_1_with_sigma():
+    from cem_bench.core.images import read_rgb, to_tensor
+
+    clean = to_tensor(read_rgb("skimage:coffee")[100:164, 200:264])[None]
+    noisy = (clean + torch.randn(clean.shape, generator=torch.Generator().manual_seed(0)) * 50 / 255).clamp(0, 1)
+    restored = load_model("ffdnet-color", sigma=50)(noisy).clamp(0, 1)
+
+    def psnr(image: torch.Tensor) -> float:
+        return float(10 * torch.log10(1 / (image - clean).square().mean()))
+
+    assert psnr(restored) > psnr(noisy) + 5
