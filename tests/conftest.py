@@ -10,6 +10,8 @@ from cem_bench.core.images import read_rgb
 
 ASSETS = asset_path("checkpoints") is not None
 needs_assets = pytest.mark.skipif(not ASSETS, reason="needs ../shared/assets (CEM_BENCH_ASSETS)")
+needs_sun_hays = pytest.mark.skipif(asset_path("benchmarks/CSun_Hays80") is None,
+                                    reason="needs ../shared/assets/benchmarks/CSun_Hays80 (CEM_BENCH_ASSETS)")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from cem_bench.core.config import Sha256Text, StrictModel, read_yaml_file
 
@@ -97,6 +97,25 @@ class Origin(StrictModel):
     notes: str | None = None
 
 
+class ValidationPoint(StrictModel):
+    """Mean PSNR (dB, the protocol's) on the held-out validation crops after ``iteration`` iterations."""
+
+    iteration: int = Field(ge=1)
+    psnr: dict[str, float]  # task label -> PSNR
+
+
+class Training(StrictModel):
+    """Provenance of a model trained by ``cem-bench train``: how long, on what, and its validation curve."""
+
+    config: str  # the training config, relative to the repository when inside it
+    data: str  # the config's data set (cem_bench.models.train.data.DATA_SETS)
+    iterations: int = Field(ge=1)
+    wall_seconds: float = Field(ge=0)  # training time over all sessions (work redone after a kill counts once)
+    resumed_at: list[int] = Field(default_factory=list)  # iterations after which training was resumed
+    validation_crops: int = Field(ge=1)
+    curve: list[ValidationPoint] = Field(min_length=1)
+
+
 class ModelCard(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str
@@ -109,6 +128,16 @@ class ModelCard(StrictModel):
     license: str
     params: int | None = None
     analytic: bool = False  # ground-truth model with exact, known causal support
+    training: Training | None = None  # written by `cem-bench train` (zoo models)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_training(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A card without training provenance dumps as before the field existed, so its card_sha256 (which
+        # fingerprints every stored result of the model) does not change.
+        data = handler(self)
+        if self.training is None:
+            data.pop("training", None)
+        return data
 
     @property
     def task_names(self) -> frozenset[str]:

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 import yaml
+from conftest import needs_sun_hays
 
 from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
@@ -89,3 +90,11 @@ def test_bad_configs_are_one_line_errors(tmp_path, change, message):
     path.write_text(yaml.safe_dump({**TINY, **change}))
     with pytest.raises(CemBenchError, match=message):
         read_config(path)
+
+
+@needs_sun_hays
+def test_a_sun_hays_smoke_run_validates_on_the_held_out_photographs():
+    sun = TrainConfig.model_validate({**TINY, "data": "sun-hays80", "train": {**TINY["train"], "iterations": 2}})
+    run = train(sun)
+    assert len(run.losses) == 2 and set(run.validation) == {"dn-s50", "sr-x4"}
+    assert run.validation["dn-s50"]["baseline"] != train(config(iterations=1)).validation["dn-s50"]["baseline"]

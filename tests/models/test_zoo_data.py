@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import needs_sun_hays
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import to_tensor
@@ -12,15 +13,20 @@ from cem_bench.core.seeding import generator
 from cem_bench.core.tasks import get_task
 from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.models.loading import pre_upsample
+from cem_bench.models.train import sun_hays
 from cem_bench.models.train.data import (
+    DATA_SETS,
     MOTORCYCLE_SPLIT,
     NEVER_USED,
     TRAIN_SOURCES,
     VALIDATION_CROPS,
     PatchSampler,
+    describe,
     source_image,
     training_images,
+    training_set,
     validation_crops,
+    validation_set,
 )
 from cem_bench.models.train.pairs import SEED_BOUND, make_batch
 
@@ -87,3 +93,33 @@ def test_sr_pairs_without_pre_upsampling_are_low_resolution():
     patches = PatchSampler(training_images(), 16, generator(0, "p")).sample(2)
     inputs, targets, _ = make_batch([get_task("sr", scale=4)], patches, generator(0))
     assert inputs.shape == (2, 3, 4, 4) and targets.shape == (2, 3, 16, 16)
+
+
+def test_the_recipe_knows_every_data_set():
+    from typing import get_args
+
+    from cem_bench.models.train.recipe import TrainConfig
+
+    assert get_args(TrainConfig.model_fields["data"].annotation) == DATA_SETS
+
+
+def test_sun_hays_without_the_assets_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("CEM_BENCH_ASSETS", str(tmp_path))
+    with pytest.raises(CemBenchError, match="needs the shared assets' benchmarks/CSun_Hays80"):
+        training_set("sun-hays80")
+    with pytest.raises(CemBenchError, match="unknown training data"):
+        validation_set("div2k")
+
+
+@needs_sun_hays
+def test_sun_hays_split_is_fixed_and_disjoint():
+    train, validation = sun_hays.split()
+    names = sorted(path.name for path in sun_hays.files())
+    assert len(train) == 72 and len(validation) == 8 and not set(train) & set(validation)
+    assert validation == names[::10] and sorted(train + validation) == names
+    crops = validation_set("sun-hays80")
+    assert [crop.shape for crop in crops] == [(128, 128, 3)] * 8 and all(crop.std() > 10 for crop in crops)
+    images = training_set("sun-hays80")
+    assert len(images) == len(TRAIN_SOURCES) + 72 and all(image.shape[2] == 3 for image in images)
+    info = describe("sun-hays80")
+    assert info["sun_hays80_train"] == train and [c[0] for c in info["validation_crops"]] == validation

@@ -1,6 +1,8 @@
 """The zoo's training and validation images, and seeded random training patches.
 
-Only images bundled with scikit-image are used (no downloads), split three ways:
+A training config names its data (``data:``): ``skimage`` (the first zoo) or ``sun-hays80``
+(:func:`training_set`, :func:`validation_set`). ``skimage`` uses only images bundled with
+scikit-image (no downloads), split three ways:
 
 * **evaluation** (never seen in training or validation): ``astronaut``, ``chelsea`` (= ``cat``),
   ``coffee`` (:data:`cem_bench.core.images.EVAL_IMAGES`) and everything in the shared assets' ``images/``
@@ -13,6 +15,9 @@ Only images bundled with scikit-image are used (no downloads), split three ways:
   left; its right view shows the same scene and is not used at all);
 * **validation** (:data:`VALIDATION_CROPS`): two 128x128 crops of ``camera`` (never trained on) and
   two of the motorcycle's left view right of ``MOTORCYCLE_VALIDATION_FROM`` (no training pixel).
+
+``sun-hays80`` trains on those same scikit-image images plus 72 of the 80 CSun_Hays80 photographs
+of the shared assets, and validates on centre crops of the other 8 (:mod:`.sun_hays`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import torch
 from cem_bench.core.banks import BANK_SOURCES
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.images import EVAL_IMAGES
+from cem_bench.models.train import sun_hays
+
+DATA_SETS = ("skimage", "sun-hays80")
 
 TRAIN_SOURCES = ("brick", "grass", "gravel", "coins", "moon", "page", "text", "cell", "stereo_motorcycle")
 MOTORCYCLE_SPLIT = 512  # training uses columns [0, 512) of the motorcycle's left view
@@ -86,6 +94,35 @@ def validation_crops() -> list[np.ndarray]:
     """The held-out validation crops (uint8 RGB), in :data:`VALIDATION_CROPS` order."""
     return [np.ascontiguousarray(source_image(name)[y : y + size, x : x + size])
             for name, y, x, size in VALIDATION_CROPS]
+
+
+def training_set(data: str) -> list[np.ndarray]:
+    """The training images of data set ``data`` (:data:`DATA_SETS`)."""
+    if data == "skimage":
+        return training_images()
+    if data == "sun-hays80":
+        return [*training_images(), *sun_hays.training_images()]
+    raise CemBenchError(f"unknown training data {data!r}: one of {', '.join(DATA_SETS)}")
+
+
+def validation_set(data: str) -> list[np.ndarray]:
+    """The held-out validation crops of data set ``data``."""
+    if data == "skimage":
+        return validation_crops()
+    if data == "sun-hays80":
+        return sun_hays.validation_crops()
+    raise CemBenchError(f"unknown training data {data!r}: one of {', '.join(DATA_SETS)}")
+
+
+def describe(data: str) -> dict[str, object]:
+    """What a model of data set ``data`` was trained and validated on, for its summary."""
+    skimage = {"train": list(TRAIN_SOURCES), "motorcycle_train_columns": [0, MOTORCYCLE_SPLIT]}
+    if data == "skimage":
+        return {"set": data, **skimage, "validation_crops": [list(crop) for crop in VALIDATION_CROPS]}
+    train, validation = sun_hays.split()
+    size = sun_hays.VALIDATION_SIZE
+    return {"set": data, **skimage, "sun_hays80_folder": sun_hays.FOLDER, "sun_hays80_train": train,
+            "validation_crops": [[name, "centre", size] for name in validation]}
 
 
 def dihedral(patch: np.ndarray, k: int) -> np.ndarray:

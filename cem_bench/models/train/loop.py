@@ -3,7 +3,8 @@
 Determinism: the network is initialised after ``torch.manual_seed(seed)``; every random draw of the
 data (which image, crop position, flip/rotation, task, degradation seed) comes from one CPU generator
 seeded by ``(seed, "zoo-train", name)``; ``torch.use_deterministic_algorithms`` is on and the thread
-count is fixed by the recipe. Two runs on the same machine and torch build give bitwise-equal weights.
+count is fixed by the recipe. Two runs on the same machine and torch build give bitwise-equal weights,
+and so does a run killed and resumed from its last checkpoint (:mod:`.checkpoint`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import to_tensor
 from cem_bench.core.metrics import input_psnr, roi_psnr
@@ -26,7 +28,8 @@ from cem_bench.core.seeding import generator
 from cem_bench.core.tasks import Task
 from cem_bench.models.card import ModelCard
 from cem_bench.models.loading import RestorationModel, build_network
-from cem_bench.models.train.data import PatchSampler, training_images, validation_crops
+from cem_bench.models.train import checkpoint
+from cem_bench.models.train.data import PatchSampler, training_set, validation_set
 from cem_bench.models.train.pairs import make_batch
 from cem_bench.models.train.recipe import TrainConfig
 
@@ -39,7 +42,8 @@ class TrainRun:
     losses: list[float] = field(default_factory=list)  # one per iteration
     history: list[dict[str, Any]] = field(default_factory=list)  # loss window means and validations
     validation: dict[str, dict[str, float]] = field(default_factory=dict)  # final, per task label
-    seconds: float = 0.0
+    seconds: float = 0.0  # training time, summed over resumed sessions
+    resumed_at: list[int] = field(default_factory=list)  # iterations after which a session resumed
 
 
 @contextlib.contextmanager
@@ -113,21 +117,62 @@ def validate(network: nn.Module, config: TrainConfig, tasks: list[Task],
     return scores
 
 
-def train(config: TrainConfig, log: Any = None) -> TrainRun:
-    """Train ``config``'s network from scratch; ``log`` (e.g. ``print``) receives progress lines."""
+def _resume(state: dict[str, Any], network: nn.Module, optimizer: torch.optim.Optimizer,
+            decay: torch.optim.lr_scheduler.LRScheduler, gen: torch.Generator, run: TrainRun) -> int:
+    """Put every state back as the checkpoint saw it (global RNGs last: building the network drew from
+    torch's); returns the iteration it was written after."""
+    network.load_state_dict(state["network"])
+    optimizer.load_state_dict(state["optimizer"])
+    decay.load_state_dict(state["scheduler"])
+    gen.set_state(state["sampler"])
+    checkpoint.restore_rng(state["rng"])
+    run.losses, run.history = list(state["losses"]), list(state["history"])
+    run.seconds, run.resumed_at = float(state["seconds"]), [*state["resumed_at"], int(state["iteration"])]
+    return int(state["iteration"])
+
+
+def _start(config: TrainConfig, checkpointing: checkpoint.Checkpointing | None, log: Any) -> dict[str, Any] | None:
+    """The checkpoint to resume from, ``None`` to start from scratch; refuses to overwrite one silently."""
+    if checkpointing is None or not checkpointing.path.exists():
+        return None
+    if not checkpointing.resume:
+        raise CemBenchError(f"{checkpointing.path} holds a checkpoint of {config.name}: resume it (--resume) "
+                            "or delete it to start over")
+    state = checkpoint.load(checkpointing.path, config)
+    if log is not None:
+        log(f"{config.name}: resuming after iteration {state['iteration']} from {checkpointing.path}")
+        if state["torch"] != str(torch.__version__):
+            log(f"note: the checkpoint was written by torch {state['torch']}, this is {torch.__version__}: the "
+                "result may differ in the last bits from an uninterrupted run")
+    return state
+
+
+def train(config: TrainConfig, log: Any = None, checkpointing: checkpoint.Checkpointing | None = None) -> TrainRun:
+    """Train ``config``'s network from scratch, or from ``checkpointing``'s checkpoint when it resumes one.
+
+    ``log`` (e.g. ``print``) receives progress lines. With ``checkpointing``, the whole training state is
+    saved every ``every`` iterations and after the last (:mod:`.checkpoint`); a resumed run continues
+    bitwise as the uninterrupted one would have. ``seconds`` count training time over all sessions.
+    """
     schedule = config.train
     tasks = config.benchmark_tasks()
-    crops = validation_crops()
-    started = time.perf_counter()
+    images, crops = training_set(config.data), validation_set(config.data)
+    resumed = _start(config, checkpointing, log)
     with reproducible(schedule.threads):
         torch.manual_seed(schedule.seed)
         network = build_network(card_skeleton(config)).train()
         gen = generator(schedule.seed, "zoo-train", config.name)
-        sampler = PatchSampler(training_images(), schedule.patch, gen)
+        sampler = PatchSampler(images, schedule.patch, gen)
         optimizer = torch.optim.Adam(network.parameters(), lr=schedule.lr, betas=(0.9, 0.99))
         decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, schedule.iterations, eta_min=schedule.lr_min)
         run = TrainRun(network)
-        for iteration in range(1, schedule.iterations + 1):
+        done = 0 if resumed is None else _resume(resumed, network, optimizer, decay, gen, run)
+        started, before = time.perf_counter(), run.seconds
+
+        def elapsed() -> float:
+            return before + time.perf_counter() - started
+
+        for iteration in range(done + 1, schedule.iterations + 1):
             inputs, targets, task_index = make_batch(tasks, sampler.sample(schedule.batch), gen, config.pre_upsample,
                                                       config.mix)
             outputs = network(inputs)
@@ -140,18 +185,23 @@ def train(config: TrainConfig, log: Any = None) -> TrainRun:
             optimizer.step()
             decay.step()
             run.losses.append(loss.item())
-            if iteration % schedule.validate_every == 0 or iteration == schedule.iterations:
+            last = iteration == schedule.iterations
+            if iteration % schedule.validate_every == 0 or last:
                 window = run.losses[-schedule.validate_every:]
                 entry = {"iteration": iteration, "loss": round(float(np.mean(window)), 6),
-                         "seconds": round(time.perf_counter() - started, 1),
-                         "validation": validate(network, config, tasks, crops)}
+                         "seconds": round(elapsed(), 1), "validation": validate(network, config, tasks, crops)}
                 run.history.append(entry)
                 if log is not None:
                     scores = ", ".join(f"{label} {v['psnr']:.2f} dB (baseline {v['baseline']:.2f})"
                                        for label, v in entry["validation"].items())
                     log(f"{config.name} it {iteration}/{schedule.iterations} loss {entry['loss']:.4f} "
                         f"{scores} [{entry['seconds']:.0f} s]")
+            if checkpointing is not None and (iteration % checkpointing.every == 0 or last):
+                checkpoint.save(checkpointing.path, config, {
+                    "iteration": iteration, "network": network.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": decay.state_dict(), "sampler": gen.get_state(), "losses": run.losses,
+                    "history": run.history, "seconds": elapsed(), "resumed_at": run.resumed_at})
         run.validation = run.history[-1]["validation"]
-        run.seconds = time.perf_counter() - started
+        run.seconds = elapsed()
     network.eval()
     return run

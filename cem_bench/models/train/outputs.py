@@ -18,7 +18,8 @@ import yaml
 
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.images import file_sha256
-from cem_bench.models.train.data import MOTORCYCLE_SPLIT, TRAIN_SOURCES, VALIDATION_CROPS
+from cem_bench.models.train import sun_hays
+from cem_bench.models.train.data import MOTORCYCLE_SPLIT, TRAIN_SOURCES, describe
 from cem_bench.models.train.loop import TrainRun
 from cem_bench.models.train.recipe import TrainConfig
 from model_registry import CARDS_DIR, ZOO_DIR
@@ -27,13 +28,20 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 WEIGHTS_DIR = ZOO_DIR / "weights"
 MAX_WEIGHTS_BYTES = 5 * 1024 * 1024
 
-DATA_NOTE = (
+SKIMAGE_NOTE = (
     f"Trained only on scikit-image's bundled {', '.join(n for n in TRAIN_SOURCES if n != 'stereo_motorcycle')} "
     f"(greyscale, replicated to RGB) and the left view of stereo_motorcycle, columns < {MOTORCYCLE_SPLIT}; "
     "validated on held-out crops of camera and of that view's right part; never on the evaluation images "
     "(astronaut, chelsea/cat, coffee, shared assets/images) nor on the patch-bank sources (rocket, "
     "immunohistochemistry, hubble_deep_field, retina)."
 )
+SUN_HAYS_NOTE = (
+    f"Trained on 72 of the 80 CSun_Hays80 scene photographs (shared assets' {sun_hays.FOLDER}; every "
+    f"{sun_hays.VALIDATION_STRIDE}th file by name held out) plus the scikit-image training images of the first "
+    f"zoo; validated on {sun_hays.VALIDATION_SIZE}x{sun_hays.VALIDATION_SIZE} centre crops of the 8 held-out "
+    "photographs; never on CBSD68, CSet5/14, CUrban100, the CEM demo images or the scikit-image evaluation images."
+)
+DATA_NOTES = {"skimage": SKIMAGE_NOTE, "sun-hays80": SUN_HAYS_NOTE}
 
 
 def shown_path(path: Path) -> Path:
@@ -71,9 +79,24 @@ def summary(config: TrainConfig, config_path: Path, run: TrainRun, weights_path:
         "beats_baseline": beats_baseline(run),
         "history": run.history,
         "wall_seconds": round(run.seconds, 1),
+        "resumed_at": run.resumed_at,
         "torch": torch.__version__,
-        "data": {"train": list(TRAIN_SOURCES), "motorcycle_train_columns": [0, MOTORCYCLE_SPLIT],
-                 "validation_crops": [list(crop) for crop in VALIDATION_CROPS]},
+        "data": describe(config.data),
+    }
+
+
+def training_provenance(config: TrainConfig, config_path: Path, run: TrainRun) -> dict[str, Any]:
+    """The card's ``training`` block: iterations, wall time, resumes and the validation curve."""
+    return {
+        "config": str(shown_path(config_path)),
+        "data": config.data,
+        "iterations": config.train.iterations,
+        "wall_seconds": round(run.seconds, 1),
+        "resumed_at": run.resumed_at,
+        "validation_crops": len(describe(config.data)["validation_crops"]),
+        "curve": [{"iteration": entry["iteration"],
+                   "psnr": {label: scores["psnr"] for label, scores in entry["validation"].items()}}
+                  for entry in run.history],
     }
 
 
@@ -87,7 +110,7 @@ def card(config: TrainConfig, config_path: Path, run: TrainRun, weights_file: st
         f"members of its pair only in: {config.differs}. Reproduce with `cem-bench train {shown_path(config_path)}` "
         f"(CPU, {schedule.threads} thread(s), seed {schedule.seed}, {schedule.iterations} iterations of batch "
         f"{schedule.batch}, {schedule.patch}px ground-truth patches, L1, Adam lr {schedule.lr:g} cosine to "
-        f"{schedule.lr_min:g}). {DATA_NOTE} Final validation PSNR (held-out crops): {scores}. "
+        f"{schedule.lr_min:g}). {DATA_NOTES[config.data]} Final validation PSNR (held-out crops): {scores}. "
         "Small and CPU-trained: see docs/zoo.md for what it can and cannot show."
     )
     return {
@@ -101,6 +124,7 @@ def card(config: TrainConfig, config_path: Path, run: TrainRun, weights_file: st
         "origin": {"paper": config.paper, "repository": None, "notes": notes},
         "license": "MIT",
         "params": sum(p.numel() for p in run.network.parameters()),
+        "training": training_provenance(config, config_path, run),
     }
 
 

@@ -3,8 +3,8 @@
 A config names the model, what it is the pair member *for* (``finding``, ``pair``, ``differs``), the
 architecture exactly as a model card does, the degradations it is trained on (several = an equal mix,
 one task drawn per sample) and the schedule. Everything that is not a field here is the same for
-every zoo model: L1 loss (``balanced_l1`` for the multi-task set, see ``loop.py``), Adam (betas 0.9/0.99), cosine learning-rate decay to ``lr_min``, the data of
-:mod:`cem_bench.models.train.data`, ``torch.set_num_threads(threads)``.
+every zoo model: L1 loss (``balanced_l1`` for the multi-task set, see ``loop.py``), Adam (betas 0.9/0.99), cosine learning-rate decay to ``lr_min``, the data set named by
+``data`` (:mod:`cem_bench.models.train.data`), ``torch.set_num_threads(threads)``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class TrainConfig(StrictModel):
     pre_upsample: bool = False
     tasks: list[TaskSupport] = Field(min_length=1)
     mix: list[float] | None = None  # relative frequency of each task in a multi-task mix (default: equal)
+    # Training and validation images (data.DATA_SETS): skimage (the first zoo) or sun-hays80 (+ CSun_Hays80).
+    data: Literal["skimage", "sun-hays80"] = "skimage"
     train: Schedule
 
     @model_validator(mode="after")
