@@ -62,6 +62,7 @@ def test_members_of_a_pair_share_data_seed_and_schedule():
     assert set(pairs) == {"rcan-dn", "rcan-sr", "multitask", "depth-sr"}
     for members in pairs.values():
         assert len({member.train for member in members}) == 1
+        assert len({member.data for member in members}) == 1  # same training images
         assert len({member.differs for member in members}) == len(members)
     for pair in ("rcan-dn", "rcan-sr"):  # the attention variants differ only in the attention switch
         kwargs = [{k: v for k, v in m.architecture.kwargs.items() if k != "attention"} for m in pairs[pair]]

@@ -156,8 +156,8 @@ def train(config: TrainConfig, log: Any = None, checkpointing: checkpoint.Checkp
     """
     schedule = config.train
     tasks = config.benchmark_tasks()
+    resumed = _start(config, checkpointing, log)  # before the images: a refused checkpoint fails fast
     images, crops = training_set(config.data), validation_set(config.data)
-    resumed = _start(config, checkpointing, log)
     with reproducible(schedule.threads):
         torch.manual_seed(schedule.seed)
         network = build_network(card_skeleton(config)).train()
