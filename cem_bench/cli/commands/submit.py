@@ -40,13 +40,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     where = checked.against.where()
     for rank in ranks:
-        gain = "" if rank.gain is None else f", mean gain {rank.gain:+.2f} dB"
+        gain = "undefined" if rank.gain is None else f"{rank.gain:+.2f} dB"
         if rank.position is None:
-            print(f"rank on {rank.task}: unranked, no registered model's result of suite {checked.suite.id} "
-                  f"on {rank.task} in {where} (by {RANK_KEY}{gain})")
+            print(f"rank on {rank.task}: unranked (mean gain {gain}): no registered model's result of suite "
+                  f"{checked.suite.id} on {rank.task} in {where}")
         else:
-            print(f"rank on {rank.task}: {rank.position} of {rank.total}, against the registered models' results "
-                  f"in {where} (by {RANK_KEY}{gain})")
+            print(f"rank on {rank.task}: {rank.position} of {rank.total} by {RANK_KEY} (mean gain {gain}), against "
+                  f"the registered models' results in {where}")
         warning = rank.warning(checked.card.name)
         if warning:
             print(f"cem-bench: warning: {warning}", file=sys.stderr)
