@@ -3,12 +3,14 @@
 * ``standard`` (what to cite) -> ``reports/leaderboard.md``: complete results ranked, every other planned
   model with its coverage (:func:`cem_bench.report.leaderboard.render_with_coverage`). Its inputs are the
   committed ``results/standard`` tree, ``.units/`` included, and the suite's plan;
-* ``quick`` (the CI smoke suite) -> ``reports/quick_smoke.md``, labelled not for citation, no verdicts;
+* the CI smoke suites (:data:`~cem_bench.analysis.findings.SMOKE_SUITES`: ``quick``, ``quick-x3``) ->
+  ``reports/<name>_smoke.md`` (``quick_smoke.md``, ``quick-x3_smoke.md``), labelled not for citation, no verdicts;
 * any other suite -> ``reports/leaderboard-<name>.md``, the plain tables.
 
 The findings report follows the same rule (:func:`findings_file`, :func:`figures_folder`): the standard
-suite's is ``reports/findings.md`` with ``reports/figures/`` (the verdicts), the quick suite's
-``reports/quick_findings.md`` with ``reports/quick_figures/`` (tables and maps, no verdicts).
+suite's is ``reports/findings.md`` with ``reports/figures/`` (the verdicts), a smoke suite's
+``reports/<name>_findings.md`` with ``reports/<name>_figures/`` (tables and maps, no verdicts), any other
+suite's ``reports/findings-<name>.md`` with ``reports/figures-<name>/``.
 
 The plan lives on this floor, so this is where coverage is assembled; the report floor only renders it.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cem_bench.analysis.coverage import Coverage, PlannedUnit, coverage, read_unit_records
+from cem_bench.analysis.findings import SMOKE_SUITES
 from cem_bench.models import get_card
 from cem_bench.pipeline.plan import plan
 from cem_bench.pipeline.runner import UNITS_DIR, fingerprint
@@ -25,26 +28,45 @@ from cem_bench.pipeline.suites import Suite
 from cem_bench.report.leaderboard import render, render_with_coverage
 
 CITED = "standard"
-SMOKE = "quick"
-FILES = {CITED: "leaderboard.md", SMOKE: "quick_smoke.md"}
-FINDINGS_FILES = {CITED: "findings.md", SMOKE: "quick_findings.md"}
-FIGURES_FOLDERS = {CITED: "figures", SMOKE: "quick_figures"}
+
+
+def is_smoke(suite: str) -> bool:
+    """Whether ``suite`` is a CI smoke suite (rescored whole in CI; never cited)."""
+    return suite in SMOKE_SUITES
 
 
 def leaderboard_file(suite: str) -> str:
-    """The file name of a suite's leaderboard under ``reports/``."""
-    return FILES.get(suite, f"leaderboard-{suite}.md")
+    """The file name of a suite's leaderboard under ``reports/``.
+
+    >>> [leaderboard_file(name) for name in ("standard", "quick", "quick-x3", "mine")]
+    ['leaderboard.md', 'quick_smoke.md', 'quick-x3_smoke.md', 'leaderboard-mine.md']
+    """
+    if suite == CITED:
+        return "leaderboard.md"
+    return f"{suite}_smoke.md" if is_smoke(suite) else f"leaderboard-{suite}.md"
 
 
 def findings_file(suite: str) -> str:
-    """The file name of a suite's findings report under ``reports/``."""
-    return FINDINGS_FILES.get(suite, f"findings-{suite}.md")
+    """The file name of a suite's findings report under ``reports/``.
+
+    >>> [findings_file(name) for name in ("standard", "quick", "quick-x3", "mine")]
+    ['findings.md', 'quick_findings.md', 'quick-x3_findings.md', 'findings-mine.md']
+    """
+    if suite == CITED:
+        return "findings.md"
+    return f"{suite}_findings.md" if is_smoke(suite) else f"findings-{suite}.md"
 
 
 def figures_folder(suite: str) -> str:
     """The folder beside the findings report that holds its figures (one per suite: they must not overwrite
-    each other's)."""
-    return FIGURES_FOLDERS.get(suite, f"figures-{suite}")
+    each other's).
+
+    >>> [figures_folder(name) for name in ("standard", "quick", "quick-x3", "mine")]
+    ['figures', 'quick_figures', 'quick-x3_figures', 'figures-mine']
+    """
+    if suite == CITED:
+        return "figures"
+    return f"{suite}_figures" if is_smoke(suite) else f"figures-{suite}"
 
 
 def suite_coverage(results_dir: str | Path, suite: Suite) -> Coverage:
@@ -65,4 +87,4 @@ def render_leaderboard(results_dir: str | Path, suite: Suite) -> str:
     """The leaderboard Markdown of ``suite``, of the kind its name calls for (module docstring)."""
     if suite.name == CITED:
         return render_with_coverage(results_dir, suite.id, suite.protocol.id, suite_coverage(results_dir, suite))
-    return render(results_dir, suite.name, smoke=suite.name == SMOKE)
+    return render(results_dir, suite.name, smoke=is_smoke(suite.name))

@@ -4,8 +4,10 @@ Steps: 1. validate the card (schema, architecture, name free, suite tasks it was
 2. find the weights and check their sha256; 3. load them safely (weights only, strict keys);
 4. smoke checks (shape x scale, finite, repeatable, on the validation crop and on the suite's smallest
 input; no PSNR gain is only a warning); 5. score it on the suite (one results file per task); 6. its rank
-per task, with a warning where its mean gain is 0 dB or less. Every refusal happens before anything is
-written, except a failure inside the suite run itself. ``cem-bench submit`` prints what this returns.
+per task against the registered models' results of the same suite (:mod:`cem_bench.pipeline.ranking`: the
+repository's committed results or ``--results``, read in step 1), with a warning where its mean gain is 0 dB
+or less. Every refusal happens before anything is written, except a failure inside the suite run itself.
+``cem-bench submit`` prints what this returns.
 """
 
 from __future__ import annotations
@@ -24,12 +26,10 @@ from cem_bench.models.loading import build_network
 from cem_bench.models.smoke import smoke_check
 from cem_bench.models.task_fit import fits, luma_misfit
 from cem_bench.models.weights import resolve_weights
+from cem_bench.pipeline.ranking import RANK_KEY, Comparison, comparison, unranked_tasks
 from cem_bench.pipeline.runner import run_suite
-from cem_bench.pipeline.suites import Suite, load_suite
+from cem_bench.pipeline.suites import Suite, builtin_suites, load_suite
 from cem_bench.records.io import read_result
-from cem_bench.report.leaderboard import rank
-
-RANK_KEY = "psnr_gain"
 
 
 @dataclass
@@ -41,16 +41,18 @@ class CheckedSubmission:
     suite: Suite
     tasks: list[Task]
     weights: Path | None
+    against: Comparison
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Rank:
-    """The model's place on one task, and its mean ROI PSNR gain there (``None``: undefined)."""
+    """The model's place on one task among the comparison results (``position`` ``None``: nothing to rank
+    against, ``total`` 0), and its mean ROI PSNR gain there (``None``: undefined)."""
 
     task: str
-    position: int
+    position: int | None
     total: int
     gain: float | None = None
 
@@ -84,15 +86,26 @@ def suite_tasks(card: ModelCard, suite: Suite) -> list[Task]:
         trained = ", ".join(entry.task + (f" {'/'.join(f'{v:g}' for v in entry.levels)}" if entry.levels else "")
                             for entry in card.tasks)
         luma = next((reason for task in tasks if (reason := luma_misfit(card, task))), None)
+        elsewhere = fitting_suites(card, exclude=suite.name)
         raise CemBenchError(f"suite {suite.name} has no task model {card.name} was trained for (card: {trained}, "
                             f"x{card.scale}; suite: {', '.join(task.label for task in tasks)})"
-                            + (f"; {luma}" if luma else ""))
+                            + (f"; {luma}" if luma else "")
+                            + (f"; shipped suite(s) with a task it fits: {', '.join(elsewhere)} (--suite NAME)"
+                               if elsewhere else ""))
     return chosen
 
 
+def fitting_suites(card: ModelCard, exclude: str | None = None) -> list[str]:
+    """The shipped suites with at least one task ``card`` fits (e.g. ``quick-x3`` for an x3 SR model)."""
+    names = [name for name in builtin_suites() if name != exclude]
+    return [name for name in names if any(fits(card, spec.build()) for spec in load_suite(name).tasks)]
+
+
 def check_submission(card_path: str | Path, suite: str | Path = "quick", weights: str | Path | None = None,
-                     allow_download: bool = False, device: str = "auto") -> CheckedSubmission:
-    """Steps 1-4; any refusal is a :class:`CemBenchError` and nothing has been written."""
+                     allow_download: bool = False, device: str = "auto",
+                     results: str | Path | None = None) -> CheckedSubmission:
+    """Steps 1-4; any refusal is a :class:`CemBenchError` and nothing has been written. ``results``: the
+    folder of the registered models' results to rank against (default: the repository's committed ones)."""
     torch_device = resolve_device(device)
     card = read_submission(card_path)
     chosen_suite = load_suite(suite)
@@ -100,6 +113,13 @@ def check_submission(card_path: str | Path, suite: str | Path = "quick", weights
     notes = [f"card {card.name}: valid, architecture {card.architecture.source}:{card.architecture.name}, "
              f"suite {chosen_suite.id} tasks {', '.join(task.label for task in tasks)}"]
     warnings: list[str] = []
+    against = comparison(chosen_suite, tasks, card.name, results)
+    notes.append(against.describe())
+    unranked = unranked_tasks(against, tasks)
+    if unranked:
+        warnings.append(f"no registered model's result of suite {chosen_suite.id} on {', '.join(unranked)} in "
+                        f"{against.where()}: {card.name} will be scored but unranked there (give --results DIR "
+                        f"holding them, e.g. `cem-bench run --suite {chosen_suite.name} --out DIR`)")
     found = None
     if card.weights is not None:
         found = resolve_weights(card, weights, allow_download)  # found + sha256 checked
@@ -115,7 +135,7 @@ def check_submission(card_path: str | Path, suite: str | Path = "quick", weights
                              smallest=smallest_image(chosen_suite, task))
         notes.append(f"smoke: {report.summary()}")
         warnings.extend(report.warnings)
-    return CheckedSubmission(Path(card_path), card, chosen_suite, tasks, found, notes, warnings)
+    return CheckedSubmission(Path(card_path), card, chosen_suite, tasks, found, against, notes, warnings)
 
 
 def smallest_image(suite: Suite, task: Task) -> np.ndarray:
@@ -127,7 +147,8 @@ def smallest_image(suite: Suite, task: Task) -> np.ndarray:
 
 def score_and_rank(checked: CheckedSubmission, out: str | Path = "results", device: str = "auto",
                    batch_size: int | None = None, progress: bool = True) -> tuple[list[Path], list[Rank]]:
-    """Steps 5 and 6: the suite run (results files) and the model's position per task."""
+    """Steps 5 and 6: the suite run (results files) and the model's position per task among the registered
+    models' results read in step 1 (``checked.against``)."""
     card = checked.card
     written = run_suite(checked.suite, models=[str(checked.card_path)], out=out,
                         weights={card.name: str(checked.weights)} if checked.weights else None, progress=progress,
@@ -135,6 +156,9 @@ def score_and_rank(checked: CheckedSubmission, out: str | Path = "results", devi
     gains = {record["task"]["label"]: record["aggregates"][RANK_KEY]["mean"]
              for record in (read_result(path, schema="suite_result") for path in written)
              if record["model"]["name"] == card.name}
-    ranks = [Rank(task.label, *rank(out, checked.suite, task.label, card.name, key=RANK_KEY), gains.get(task.label))
-             for task in checked.tasks]
+    ranks = []
+    for task in checked.tasks:
+        gain = gains.get(task.label)
+        position, total = checked.against.standing(task.label, gain) or (None, 0)
+        ranks.append(Rank(task.label, position, total, gain))
     return written, ranks

@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, RESAMPLES, SEED
 from cem_bench.analysis.correlation import MIN_MODELS
-from cem_bench.analysis.findings import VERDICT_SUITE, Finding, Table, analyse_all, load_units, newest_date
+from cem_bench.analysis.findings import SMOKE_SUITES, VERDICT_SUITE, Finding, Table, analyse_all, load_units, newest_date
 from cem_bench.analysis.findings.stats import ALPHA, FINDINGS_TESTED, p_text
 from cem_bench.analysis.significance import Q
 from cem_bench.core.errors import CemBenchError
@@ -61,10 +61,10 @@ def table_markdown(table: Table) -> str:
 def no_verdicts(suite: str) -> str:
     """What a report without verdicts says in their place.
 
-    >>> no_verdicts("quick"), no_verdicts("mine")
-    ('CI smoke suite: no verdicts', 'no verdicts: verdicts come from the standard suite only')
+    >>> no_verdicts("quick"), no_verdicts("quick-x3"), no_verdicts("mine")
+    ('CI smoke suite: no verdicts', 'CI smoke suite: no verdicts', 'no verdicts: verdicts come from the standard suite only')
     """
-    return SMOKE if suite == "quick" else f"no verdicts: verdicts come from the {VERDICT_SUITE} suite only"
+    return SMOKE if suite in SMOKE_SUITES else f"no verdicts: verdicts come from the {VERDICT_SUITE} suite only"
 
 
 def section(finding: Finding, figure: str | None, suite: str) -> list[str]:

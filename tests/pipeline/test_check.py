@@ -70,6 +70,22 @@ def test_committed_results_pass_and_regenerate_identically(committed):
     assert check(committed, "--regenerate") == 0
 
 
+def test_a_params_file_of_another_suite_is_not_applied(committed, tmp_path, capsys):
+    """params.yaml parametrises the DVC pipeline of one suite (quick): checking another suite (e.g. quick-x3)
+    neither applies its protocol overrides nor compares its units with that suite's plan."""
+    other = tmp_path / "params.yaml"
+    other.write_text(yaml.safe_dump({"suite": "quick", "protocol": {"coarse": 3, "fine": 10},
+                                     "units": {"identity.dr": {"model": "identity", "task": "dr"}}}))
+    assert main(["check", "--suite", str(committed / "tiny.yaml"), "--params", str(other), "--results",
+                 str(committed / "results"), "--reports", str(committed / "reports"), "--quiet", "--regenerate"]) == 0
+    assert f"summary.json ({other} is suite quick's) and 2 report(s) match" in capsys.readouterr().out
+    mine = yaml.safe_load((committed / "params.yaml").read_text())
+    other.write_text(yaml.safe_dump(mine | {"units": {}}))  # the suite's own params file: its units are checked
+    assert main(["check", "--suite", str(committed / "tiny.yaml"), "--params", str(other), "--results",
+                 str(committed / "results"), "--reports", str(committed / "reports")]) == 2
+    assert "units differ from the suite's plan" in capsys.readouterr().err
+
+
 def test_a_stale_report_fails(committed, capsys):
     report = committed / "reports" / "leaderboard-tiny.md"
     original = report.read_text()

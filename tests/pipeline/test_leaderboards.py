@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_suite_has_its_file():
-    assert [leaderboard_file(name) for name in ("standard", "quick", "tiny")] == [
-        "leaderboard.md", "quick_smoke.md", "leaderboard-tiny.md"]
+    assert [leaderboard_file(name) for name in ("standard", "quick", "quick-x3", "tiny")] == [
+        "leaderboard.md", "quick_smoke.md", "quick-x3_smoke.md", "leaderboard-tiny.md"]
 
 
 def test_planning_without_reading_the_images_gives_the_same_units():

@@ -21,6 +21,9 @@ from cem_bench.analysis.findings.stats import VERDICTS, Estimate, Finding, Prima
 
 FINDINGS = (finding1, finding2, finding3)
 VERDICT_SUITE = "standard"  # the only suite whose report gives verdicts
+# The CI smoke suites: rescored whole in CI, reported as "not for citation, no verdicts" (docs/pipeline.md).
+# quick-x3 holds x3 SR, which quick cannot: one protocol per suite, and quick's 8-px block does not divide by 3.
+SMOKE_SUITES = ("quick", "quick-x3")
 
 
 def analyse_all(units: pd.DataFrame, verdicts: bool = True) -> list[Finding]:
@@ -33,5 +36,5 @@ def analyse_all(units: pd.DataFrame, verdicts: bool = True) -> list[Finding]:
     return [replace(finding, verdict=decide(finding.primary, p), holm_p=p) for finding, p in zip(findings, adjusted)]
 
 
-__all__ = ["FINDINGS", "VERDICTS", "VERDICT_SUITE", "Estimate", "Finding", "Primary", "Table", "Verdict",
+__all__ = ["FINDINGS", "SMOKE_SUITES", "VERDICTS", "VERDICT_SUITE", "Estimate", "Finding", "Primary", "Table", "Verdict",
            "analyse_all", "finding1", "finding2", "finding3", "load_units", "newest_date", "trained"]

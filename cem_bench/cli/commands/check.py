@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
     from cem_bench.pipeline.runner import models_without_weights, plan, run_suite
-    from cem_bench.pipeline.suites import load_suite
+    from cem_bench.pipeline.suites import load_suite, suite_name
 
     results, reports = Path(args.results), Path(args.reports)
     if args.committed_only or args.rescore_sample:
@@ -56,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
             _check_sample(results, suite, args)
         return 0
     params = read_params(args.params)
-    suite = apply_protocol(load_suite(args.suite), params.get("protocol"), args.params)
+    suite = load_suite(args.suite)
+    # params.yaml parametrises the DVC pipeline of one suite: its protocol overrides and units are that
+    # suite's only (another smoke suite, e.g. quick-x3, is scored outside DVC, with its own protocol).
+    pipelined = suite_name(str(params.get("suite", ""))) == suite.name
+    if pipelined:
+        suite = apply_protocol(suite, params.get("protocol"), args.params)
     # First: reports rendered from a self-contradicting file would only repeat (or refuse) its numbers.
     inconsistent, files = inconsistent_results(results, suite.name)
     if inconsistent:
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                             "their own maps and units (listed above)")
     print(f"{files} result file(s): every derived number follows from the file's maps and units")
     problems = []
-    if dict(params.get("units") or {}) != unit_list(suite):
+    if pipelined and dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
     renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
                  reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
@@ -73,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     problems += stale_files(renderers)
     if problems:
         raise CemBenchError(summarise(problems, "stale file(s)"))
-    print(f"{args.params}, summary.json and {len(renderers) - 1} report(s) match the committed results")
+    checked = f"{args.params}, summary.json" if pipelined else f"summary.json ({args.params} is suite {params.get('suite')}'s)"
+    print(f"{checked} and {len(renderers) - 1} report(s) match the committed results")
     if not args.regenerate:
         return 0
     with tempfile.TemporaryDirectory(prefix="cem-check-") as folder:

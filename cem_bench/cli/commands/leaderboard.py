@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="suite name or YAML (default %(default)s: the suite to cite, with its coverage)")
     parser.add_argument("--results", default="results", help="results folder (default %(default)s)")
     parser.add_argument("--out", default=None,
-                        help="Markdown file (default reports/leaderboard.md for standard, reports/quick_smoke.md "
-                             "for quick, reports/leaderboard-NAME.md for another suite)")
+                        help="Markdown file (default reports/leaderboard.md for standard, reports/NAME_smoke.md "
+                             "for a CI smoke suite (quick, quick-x3), reports/leaderboard-NAME.md for another suite)")
     parser.set_defaults(func=run)
 
 

@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--results", default="results", help="results folder (default %(default)s)")
     parser.add_argument("--out", default=None,
                         help="Markdown file; figures go to a folder beside it (default: reports/findings.md and "
-                             "reports/figures/ for standard, reports/quick_findings.md and reports/quick_figures/ "
-                             "for quick, reports/findings-NAME.md and reports/figures-NAME/ otherwise)")
+                             "reports/figures/ for standard, reports/NAME_findings.md and reports/NAME_figures/ "
+                             "for a CI smoke suite (quick, quick-x3), reports/findings-NAME.md and reports/figures-NAME/ otherwise)")
     parser.set_defaults(func=run)
 
 

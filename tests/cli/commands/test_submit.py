@@ -54,11 +54,12 @@ def submit(card: Path, out: Path, *extra: str) -> int:
     return main(["submit", str(card), "--suite", str(SUITE), "--out", str(out), "--device", "cpu", "--quiet", *extra])
 
 
-def test_good_card_is_scored_and_ranked(weights, tmp_path, capsys):
-    out = tmp_path / "results"
-    assert submit(CARDS_DIR / "box-blur-5.yaml", out) == 0  # a registered card as is: the competitor
+def test_good_card_is_scored_and_ranked_against_registered_results(weights, tmp_path, capsys):
+    registered = tmp_path / "registered"
+    assert submit(CARDS_DIR / "box-blur-5.yaml", registered) == 0  # a registered card as is: the competitor
     capsys.readouterr()
-    assert submit(write_card(tmp_path, weights), out) == 0
+    out = tmp_path / "results"
+    assert submit(write_card(tmp_path, weights), out, "--results", str(registered)) == 0
     printed = capsys.readouterr()
     result = out / "tiny" / "dn-s50" / "tiny-submit.json"
     record = json.loads(result.read_text())
@@ -66,10 +67,74 @@ def test_good_card_is_scored_and_ranked(weights, tmp_path, capsys):
     assert not (out / "tiny" / "sr-x2" / "tiny-submit.json").exists()  # the card is dn only
     lines = printed.out.splitlines()
     assert any(line.startswith("smoke: tiny-submit on dn-s50: 96x96 -> 96x96, finite") for line in lines)
+    assert f"ranked against registered models' results of suite {record['suite']['id']} in {registered} " \
+           "(--results): dn-s50 1" in lines
     assert f"wrote {result}" in lines
     rank_line = next(line for line in lines if line.startswith("rank on dn-s50:"))
-    assert re.search(r"of 2 \(by psnr_gain, mean gain [+-]\d+\.\d\d dB\)$", rank_line), rank_line
+    competitor = json.loads((registered / "tiny" / "dn-s50" / "box-blur-5.json").read_text())["aggregates"]["psnr_gain"]
+    position = 1 if record["aggregates"]["psnr_gain"]["mean"] > competitor["mean"] else 2
+    assert re.fullmatch(rf"rank on dn-s50: {position} of 2 by psnr_gain \(mean gain [+-]\d+\.\d\d dB\), against the "
+                        rf"registered models' results in {re.escape(str(registered))} \(--results\)", rank_line), rank_line
     assert printed.err == ""
+
+
+def test_own_runs_and_other_suite_versions_are_not_ranked_against(weights, tmp_path, capsys):
+    """A folder holding only the submitter's earlier (unregistered) run and a result of another version of the
+    suite gives no rank, never "1 of 1"; both are named as left out."""
+    out = tmp_path / "results"
+    assert submit(CARDS_DIR / "box-blur-5.yaml", out) == 0
+    stale = out / "tiny" / "dn-s50" / "box-blur-5.json"
+    record = json.loads(stale.read_text())
+    record["suite"]["hash"] = "0" * 16  # scored by another version of the suite
+    stale.write_text(json.dumps(record))
+    assert submit(write_card(tmp_path, weights), out, "--results", str(out)) == 0
+    capsys.readouterr()
+    second = write_card(tmp_path, weights, name="tiny-again")
+    assert submit(second, out, "--results", str(out)) == 0
+    printed = capsys.readouterr()
+    assert "; left out 1 of another version of suite tiny (hash not " in printed.out
+    assert "): dn-s50/box-blur-5" in printed.out
+    assert "; left out 1 of unregistered models: dn-s50/tiny-submit" in printed.out
+    assert re.search(r"rank on dn-s50: unranked \(mean gain [+-]\d+\.\d\d dB\): no registered model's result of "
+                     rf"suite tiny@\w+ on dn-s50 in {re.escape(str(out))} \(--results\)", printed.out)
+    assert " of 1" not in printed.out
+    assert "cem-bench: warning: no registered model's result of suite tiny@" in printed.err
+
+
+def test_the_default_comparison_is_the_repositorys_committed_results():
+    """Without --results, the committed quick results are what a quick submission is ranked against."""
+    from cem_bench.pipeline.ranking import comparison, repository_results
+    from cem_bench.pipeline.suites import load_suite
+
+    quick = load_suite("quick")
+    against = comparison(quick, [spec.build() for spec in quick.tasks], "tiny-submit")
+    assert against.folder == repository_results() == CARDS_DIR.parents[1] / "results"
+    committed = {path.stem: json.loads(path.read_text())["aggregates"]["psnr_gain"]["mean"]
+                 for path in (against.folder / "quick" / "dn-s50").glob("*.json")}
+    assert against.gains["dn-s50"] == committed and "ffdnet-color" in committed
+    assert set(against.gains) == {"sr-x2", "sr-x4", "dn-s50", "dr"} and not against.skipped
+    best = max(committed.values())
+    assert against.standing("dn-s50", best + 1) == (1, len(committed) + 1)
+    assert against.standing("dn-s50", -99.0) == (len(committed) + 1, len(committed) + 1)
+    # a registered model submitted again: its own committed result is what is being ranked, never a competitor
+    dn = [spec.build() for spec in quick.tasks if spec.label == "dn-s50"]
+    assert set(comparison(quick, dn, "ffdnet-color").gains["dn-s50"]) == set(committed) - {"ffdnet-color"}
+
+
+def test_a_missing_results_folder_is_one_line(weights, tmp_path, capsys):
+    assert submit(write_card(tmp_path, weights), tmp_path / "results", "--results", str(tmp_path / "nope")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"cem-bench: error: --results {tmp_path / 'nope'} is not a folder (the results to rank against)"
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_x3_card_on_quick_is_pointed_at_quick_x3(tmp_path, capsys):
+    card = write_card(tmp_path, None, weights=None, params=0, scale=3, tasks=[{"task": "sr", "levels": [3]}],
+                      architecture={"source": "project", "name": "bicubic_upsampler", "kwargs": {"scale": 3}})
+    assert main(["submit", str(card), "--suite", "quick", "--out", str(tmp_path / "results"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "suite quick has no task model tiny-submit was trained for (card: sr 3, x3;" in err
+    assert err.endswith("; shipped suite(s) with a task it fits: quick-x3 (--suite NAME)"), err
 
 
 def test_no_gain_is_a_warning_and_still_scored(tmp_path, capsys):
@@ -77,6 +142,8 @@ def test_no_gain_is_a_warning_and_still_scored(tmp_path, capsys):
                       architecture={"source": "project", "name": "identity"})
     assert submit(card, tmp_path / "results") == 0
     err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("cem-bench: warning: no registered model's result of suite tiny@")  # nothing to rank against
+    err = err[1:]
     assert len(err) == 2 and err[0].startswith("cem-bench: warning: model tiny-submit does not improve PSNR on dn-s50")
     # after scoring, the suite's own gain: the identity restores nothing, whatever its rank
     assert err[1].startswith("cem-bench: warning: model tiny-submit has a mean ROI PSNR gain of +0.00 dB on dn-s50: "

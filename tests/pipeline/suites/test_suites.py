@@ -1,5 +1,6 @@
 """Suite files: the shipped suites load, and bad suites fail with one readable line."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,45 @@ def test_fallback_is_used_only_when_the_source_is_absent(tmp_path):
         rois=[[0, 0, 8]]))
     assert suite.image("x").chosen().source == "skimage:coffee"
     assert suite.image("y").chosen().source == "skimage:astronaut"
+
+
+def test_quick_x3_is_the_x3_sr_smoke_suite_on_quicks_images():
+    """x3 SR cannot join quick (one protocol per suite; 8-px blocks do not divide by 3): quick-x3 holds it
+    with 12-px blocks (4 input pixels) and the 12-px bank, on quick's photographs around the same centres."""
+    quick, x3 = load_suite("quick"), load_suite("quick-x3")
+    assert x3.protocol == Protocol(block=12, coarse=3, fine=10, bank="skimage-12")
+    assert [task.label for task in x3.tasks] == ["sr-x3"]
+    for ours, theirs in zip(x3.images, quick.images, strict=True):
+        assert ours.source == theirs.source
+        (x, y, size), (qx, qy, qsize) = ours.crop, theirs.crop
+        assert size % x3.protocol.block == 0 and size // x3.protocol.block == qsize // quick.protocol.block  # same 8x8 lattice
+        assert (x + size / 2, y + size / 2) == (qx + qsize / 2, qy + qsize / 2)
+        assert ours.chosen().read().shape == (size, size, 3)
+    [roi] = x3.rois_for("astronaut")
+    assert roi.size == 2 * x3.protocol.block and roi.x % x3.protocol.block == 0 and roi.x + roi.size / 2 == 48
+
+
+def test_quick_keeps_the_hash_its_committed_results_carry():
+    """quick-x3 exists so that quick stays as it is: every committed quick result is of the current suite."""
+    results = Path(__file__).resolve().parents[3] / "results" / "quick"
+    hashes = {json.loads(path.read_text())["suite"]["hash"] for path in results.glob("*/*.json")}
+    assert hashes == {load_suite("quick").hash}
+
+
+def test_every_registered_model_is_scored_by_a_ci_suite_or_excluded_with_a_reason():
+    """Issue 17: the shipped suites cover what the registry holds. Each built-in card is planned by a CI smoke
+    suite, or excluded from it with a reason and planned by the standard suite; a card that fits no shipped
+    suite's task (e.g. a new scale or noise level) fails here until a suite task is added for it."""
+    from cem_bench.analysis.findings import SMOKE_SUITES
+    from cem_bench.models import card_source, registered_cards
+    from cem_bench.pipeline.plan import plan
+
+    assert set(SMOKE_SUITES) <= set(builtin_suites())
+    smoke = [load_suite(name) for name in SMOKE_SUITES]
+    in_ci = {unit.model for suite in smoke for unit in plan(suite, check_images=False)}
+    excluded = {name for suite in smoke for name in suite.exclude}
+    standard = {unit.model for unit in plan(load_suite("standard"), check_images=False)}
+    builtin = {name for name in registered_cards() if card_source(name) == "built-in"}
+    uncovered = sorted(name for name in builtin if name not in in_ci and not (name in excluded and name in standard))
+    assert uncovered == []
+    assert {"carn-m-x3", "bicubic-x3"} <= in_ci
