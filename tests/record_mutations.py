@@ -201,7 +201,18 @@ def examples() -> list[tuple[str, str, Any]]:
     for path in sorted(FIXTURES.glob("*.json")):
         kind = "lam" if path.name.startswith("lam") else "result"
         examples.append((path.name, kind, _small(json.loads(path.read_text()))))
+    examples.append(("unit with how it ran", "suite_result#unit", unit_as_run_now()))
     return examples
+
+
+def unit_as_run_now() -> dict[str, Any]:
+    """A committed unit with what the runner records since: the accelerations that ran and the backend."""
+    unit = _small(json.loads((RESULTS / "quick" / "dn-s50" / "identity.json").read_text())["units"][0])
+    accelerated = json.loads((FIXTURES / "result_dn_accelerated.json").read_text())["acceleration"]
+    unit["acceleration"] = {**accelerated, "screen_ran": True, "crop_ran": True}
+    unit["environment"] = {**unit["environment"],
+                           "backend": {"requested": "torch", "used": "torch", "fallbacks": []}}
+    return unit
 
 
 def run() -> tuple[Tally, dict[str, Tally]]:

@@ -67,11 +67,14 @@ class Plan:
     notes: list[str]
 
     def describe(self, roi_mask: np.ndarray, settings: Acceleration) -> dict[str, object]:
+        """The settings tried and what ran: ``screen``/``crop`` are the settings, ``screen_ran`` says the
+        screen's support chose the sampled blocks, ``crop_ran`` that the forwards ran on ``window``."""
         candidates = ~roi_mask
         skipped = 0 if self.support is None else int((candidates & ~self.support).sum())
         return {
             "screen": settings.screen, "crop": settings.crop, "probes": settings.probes,
             "margin": settings.margin, "aligns": list(settings.aligns),
+            "screen_ran": self.support is not None, "crop_ran": self.window is not None,
             "screened_blocks": skipped,
             "window": None if self.window is None else self.window.as_dict(),
             "notes": self.notes,

@@ -136,7 +136,8 @@ def _unit_record(unit: Unit, expected: str, card: Any, source: Any, task: Any, r
         "forwards": result["forwards"],
         "fine_blocks": result["fine_blocks"],
         "seconds": result["seconds"],  # of the run that produced it (shared by the ROIs of a shared run)
-        "environment": result["environment"],
+        "environment": result["environment"],  # with the backend that ran the forwards
+        "acceleration": result["acceleration"],  # whether the screen and the crop ran
     }
     return json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
 

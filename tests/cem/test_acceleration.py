@@ -49,6 +49,10 @@ def test_crop_and_screen_give_the_plain_map_with_less_work(request, name, task_n
     assert fast.acceleration["window"] is not None, fast.acceleration["notes"]
     assert fast.acceleration["screened_blocks"] > 0
     assert fast.forwards < plain.forwards
+    # what ran is recorded beside what was asked for
+    assert fast.acceleration["screen_ran"] and fast.acceleration["crop_ran"]
+    assert not plain.acceleration["screen"] and not plain.acceleration["screen_ran"]
+    assert not plain.acceleration["crop"] and not plain.acceleration["crop_ran"]
 
 
 class GlobalMean(torch.nn.Module):
@@ -84,6 +88,7 @@ def test_screen_switches_off_without_gradients(astronaut64):
     plain = run_cem(Detached(), get_task("dn", sigma=50), astronaut64, ROI(24, 24, 16), fine=0, acceleration="plain")
     assert fast.acceleration["notes"] == ["screen off: the model gives no input gradient"]
     assert fast.acceleration["screened_blocks"] == 0
+    assert fast.acceleration["screen"] and not fast.acceleration["screen_ran"] and not fast.acceleration["crop_ran"]
     assert_same_map(fast, plain)
 
 
@@ -93,6 +98,7 @@ def test_crop_check_refuses_position_dependent_models(astronaut128):
     plain = run_cem(PositionDependent(), task, astronaut128, ROI(56, 48, 16), fine=0, acceleration="plain")
     assert fast.acceleration["window"] is None
     assert fast.acceleration["notes"] == ["crop off: no cropped ROI output equals the full image's"]
+    assert fast.acceleration["screen_ran"] and fast.acceleration["crop"] and not fast.acceleration["crop_ran"]
     assert_same_map(fast, plain)
 
 

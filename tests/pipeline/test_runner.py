@@ -53,6 +53,22 @@ def test_serial_run_writes_one_file_per_model_and_task(serial_run):
     assert 0 < sr["units"][0]["metrics"]["lam_di"] < 100 and sr["aggregates"]["lam_di"]["n"] == 1
 
 
+def test_every_unit_records_whether_the_screen_and_crop_ran_and_the_backend(serial_run):
+    out, written = serial_run
+    units = [json.loads(path.read_text()) for path in sorted((out / "tiny" / ".units").glob("*.json"))]
+    assert len(units) == 3
+    for unit in units:
+        assert unit["environment"]["backend"]["used"] == "torch"
+        accel = unit["acceleration"]
+        assert accel["screen"] and accel["crop"]  # the runner's defaults
+        # the analytic blurs and bicubic are local: their screen ran and their forwards ran on a crop
+        assert accel["screen_ran"] and accel["crop_ran"] and accel["window"] is not None, unit["key"]
+    for path in written:  # the (model, task) files carry their units as cached
+        cached = {unit["key"]: unit for unit in units}
+        assert all(unit["acceleration"] == cached[unit["key"]]["acceleration"]
+                   for unit in json.loads(path.read_text())["units"])
+
+
 def test_deleted_unit_is_recomputed_identically(serial_run, tmp_path):
     out, _ = serial_run
     copy = tmp_path / "copy"

@@ -101,6 +101,23 @@ def test_optional_key_may_be_absent_but_not_null(adaptive):
         validate_record({**adaptive, "acceleration": None}, "result")
 
 
+def test_units_may_say_how_they_ran_and_older_units_need_not():
+    now = mutations.unit_as_run_now()
+    assert canonical(_roundtrip(now, "suite_result#unit")) == canonical(now)
+    assert generated_validator("suite_result#unit").is_valid(now)
+    older = {key: value for key, value in now.items() if key != "acceleration"}
+    assert "acceleration" not in _roundtrip(older, "suite_result#unit")
+    for where, wrong in (("acceleration", None), ("acceleration/crop_ran", "yes"), ("acceleration/screen_ran", None)):
+        bad = copy.deepcopy(now)
+        if "/" in where:
+            bad["acceleration"][where.split("/")[1]] = wrong
+        else:
+            bad["acceleration"] = wrong
+        with pytest.raises(ValueError, match=f"at {where}: "):
+            validate_record(bad, "suite_result#unit")
+        assert mutations.jsonschema_verdict(generated_validator("suite_result#unit"), bad) == where
+
+
 def test_required_nullable_keys_keep_their_nulls(adaptive):
     assert adaptive["model"]["weights_sha256"] is None and adaptive["acceleration"]["window"] is None
     dumped = _roundtrip(adaptive, "result")

@@ -1,4 +1,5 @@
-"""Denoising: additive white Gaussian noise, clipped and quantised to 8 bits."""
+"""Denoising: additive white Gaussian noise, clipped and rounded to 8 bits (the reference code truncates,
+a -0.5 LSB bias; the measured deviation is in docs/protocol.md)."""
 
 from __future__ import annotations
 

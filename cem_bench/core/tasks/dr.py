@@ -2,7 +2,8 @@
 
 The layer follows the CEM reference's recipe (see ``docs/protocol.md``): sparse random seeds,
 a small smoothing, a motion blur along a line of length ``L`` at angle ``theta`` from vertical,
-widened by a Gaussian of width ``w``, min-max normalised to ``[0, 1]`` and added with weight ``beta``:
+widened by a Gaussian of width ``w`` (3, 5 or 7 px with probabilities 1/4, 1/2, 1/4: the reference's
+"medium" rain), min-max normalised to ``[0, 1]`` and added with weight ``beta``:
 ``rainy = q(clip(clean + beta * rain))``. All parameters are drawn from a generator seeded by the
 protocol seed. An intervention pastes the patch into the *clean* image and re-adds the same
 ``beta * rain`` at that place, so rain is held fixed and only scene content is intervened on.
@@ -11,6 +12,8 @@ protocol seed. An intervention pastes the patch into the *clean* image and re-ad
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,7 @@ DENSITY = (0.005, 0.007)
 LENGTH = (35, 45)
 ANGLE = (-30.0, 30.0)
 WIDTHS = (3, 5, 7)
+WIDTH_PROBS = (0.25, 0.5, 0.25)  # the reference's "medium" rain (RainGenerator), not uniform
 BETA = (0.6, 1.0)
 
 
@@ -52,6 +56,16 @@ def streak_kernel(length: int, angle_deg: float, width: int) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def draw_width(gen: torch.Generator) -> int:
+    """A streak width drawn with :data:`WIDTH_PROBS`.
+
+    One float32 draw consumes the generator exactly as version 2's ``randint`` did, so every other
+    parameter (density, seeds, beta) is what version 2 drew; only the width may differ.
+    """
+    edges = list(accumulate(WIDTH_PROBS))[:-1]
+    return WIDTHS[bisect_right(edges, float(torch.rand((), generator=gen)))]
+
+
 def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, Any]]:
     """A ``[height, width]`` rain layer in ``[0, 1]`` and the parameters drawn for it."""
 
@@ -61,7 +75,7 @@ def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Ten
     density = uniform(*DENSITY)
     length = int(torch.randint(LENGTH[0], LENGTH[1] + 1, (), generator=gen))
     angle = uniform(*ANGLE)
-    streak_width = WIDTHS[int(torch.randint(len(WIDTHS), (), generator=gen))]
+    streak_width = draw_width(gen)
     seeds = (torch.rand(height, width, generator=gen, dtype=torch.float64) < density).double()
     smooth = torch.tensor([[0, 0.1, 0], [0.1, 8, 0.1], [0, 0.1, 0]], dtype=torch.float64)
     seeds = F.conv2d(seeds[None, None], smooth[None, None], padding=1)
@@ -79,10 +93,13 @@ class Deraining(Task):
     """Synthetic rain; interventions re-add the same rain layer over the pasted patch."""
 
     name = "dr"
-    VERSION = 2  # 2: even streak lengths keep the image size (version 1 failed on them)
+    # 2: even streak lengths keep the image size (version 1 failed on them);
+    # 3: streak width 3/5/7 px drawn with p = 1/4, 1/2, 1/4 as in the reference (version 2: uniform)
+    VERSION = 3
 
     def params(self) -> dict[str, Any]:
-        return {"density": list(DENSITY), "length": list(LENGTH), "angle": list(ANGLE), "widths": list(WIDTHS), "beta": list(BETA)}
+        return {"density": list(DENSITY), "length": list(LENGTH), "angle": list(ANGLE), "widths": list(WIDTHS),
+                "width_probs": list(WIDTH_PROBS), "beta": list(BETA)}
 
     def degrade(self, gt: np.ndarray, seed: int) -> Degraded:
         gen = generator(seed, "degrade", self.name)

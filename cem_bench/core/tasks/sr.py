@@ -23,6 +23,9 @@ def bicubic_resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 class SuperResolution(Task):
     """``lq = bicubic_down(gt, s)``; an intervening patch is bicubically resized to the input block.
 
+    Patches go through the same PIL (antialiased) resize as the image, as the method asks; the reference
+    code resizes them with OpenCV's ``INTER_CUBIC`` instead (a measured deviation: docs/protocol.md).
+
     The ground truth is cropped at the bottom/right to a multiple of ``s`` (the usual modcrop).
     """
 

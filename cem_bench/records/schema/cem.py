@@ -128,10 +128,14 @@ class Window(OpenModel):
 
 
 class Acceleration(OpenModel):
-    """Exact accelerations used (they do not change the map); ``window`` is null when the full image ran."""
+    """Exact accelerations (they do not change the map): ``screen``/``crop`` are what was asked for,
+    ``screen_ran``/``crop_ran`` what ran (absent in results written before they were recorded: read the
+    notes); ``window`` is null when the full image ran."""
 
     screen: bool
     crop: bool
+    screen_ran: Omittable[bool] = omitted()  # the screen's support chose the sampled blocks
+    crop_ran: Omittable[bool] = omitted()  # the forwards ran on ``window``, not the whole input
     probes: Omittable[NonNegativeInt] = omitted()
     margin: Omittable[NonNegativeInt] = omitted()
     screened_blocks: NonNegativeInt

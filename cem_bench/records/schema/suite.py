@@ -33,7 +33,7 @@ from cem_bench.records.schema.base import (
     StrictRecord,
     omitted,
 )
-from cem_bench.records.schema.cem import Backend, EffectRange, Grid, Roi, TaskName
+from cem_bench.records.schema.cem import Acceleration, Backend, EffectRange, Grid, Roi, TaskName
 
 # --- shared definitions (the old schema's $defs) ----------------------------------------------------------
 
@@ -115,6 +115,9 @@ class UnitImage(OpenModel):
 
 
 class UnitEnvironment(OpenModel):
+    """As a single result's; ``backend`` (what ran the forwards) is absent in units computed before
+    backends existed, which ran on torch."""
+
     package_version: Any
     git_revision: Any
     device: Any
@@ -140,6 +143,9 @@ class Unit(OpenModel):  # $defs/unit, also cached alone as <out>/<suite>/.units/
     forwards: PositiveInt
     seconds: NonNegativeNumber
     environment: UnitEnvironment
+    # Whether the gradient screen and the crop ran for this map (the map's own record's); absent in units
+    # computed before it was recorded.
+    acceleration: Omittable[Acceleration] = omitted()
 
 
 # --- the file itself ------------------------------------------------------------------------------------

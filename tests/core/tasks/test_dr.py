@@ -1,9 +1,11 @@
+from collections import Counter
+
 import numpy as np
 import torch
 
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
-from cem_bench.core.tasks.dr import rain_layer, streak_kernel
+from cem_bench.core.tasks.dr import WIDTH_PROBS, WIDTHS, draw_width, rain_layer, streak_kernel
 
 
 def test_rain_layer_is_normalised_sparse_and_seeded():
@@ -49,3 +51,28 @@ def test_even_streak_lengths_keep_the_image_size():
             assert degraded.lq.shape == (24, 20, 3) and degraded.residual.shape == (24, 20, 3)
             return
     raise AssertionError("no even streak length among the seeds tried")
+
+
+def test_streak_widths_follow_the_reference_probabilities():
+    # The reference's "medium" rain draws 3/5/7 px with p = 1/4, 1/2, 1/4 (version 2 drew them uniformly).
+    gen, n = torch.Generator().manual_seed(0), 4000
+    counts = Counter(draw_width(gen) for _ in range(n))
+    assert set(counts) == set(WIDTHS)
+    for width, p in zip(WIDTHS, WIDTH_PROBS):
+        assert abs(counts[width] / n - p) < 5 * (p * (1 - p) / n) ** 0.5  # uniform would miss width 5 by 0.17
+
+
+def test_the_width_draw_leaves_every_other_draw_as_version_2_had_it():
+    # Version 3 changes the width rule only: the rest of the stream (seeds, beta) is consumed identically.
+    for seed in range(20):
+        new, old = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+        draw_width(new)
+        torch.randint(len(WIDTHS), (), generator=old)  # version 2's draw
+        assert torch.equal(torch.rand(8, generator=new, dtype=torch.float64),
+                           torch.rand(8, generator=old, dtype=torch.float64))
+
+
+def test_the_width_rule_is_versioned_and_recorded():
+    described = get_task("dr").describe()
+    assert described["version"] == 3 and described["width_probs"] == [0.25, 0.5, 0.25]
+    assert described["widths"] == [3, 5, 7]
