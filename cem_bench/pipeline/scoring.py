@@ -132,14 +132,17 @@ def estimate_cost(
     batch_size: int | None = None,
     weights: str | Path | None = None,
     acceleration: Acceleration = Acceleration(),
+    backend: str = DEFAULT_BACKEND,
 ) -> RunCost:
     """What :func:`score` with the same arguments would cost: blocks, forwards (at most), time (at
-    most, from one timed forward) and peak memory (estimated); see :mod:`cem_bench.pipeline.cost`.
+    most, from one timed forward on ``backend``) and peak memory (estimated); see :mod:`cem_bench.pipeline.cost`.
 
     The gradient screen is not run here, so the counts cover every block; with the screen on, a run
     usually needs far fewer (``score(on_cost=...)`` receives the refined plan before sampling)."""
     prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
-    return time_run(prepared.cost, prepared.model, prepared.degraded.lq, prepared.device)
+    check(backend, prepared.device)
+    served = serve(backend, prepared.model, prepared.device, config={"task": prepared.task.describe()})
+    return time_run(prepared.cost, prepared.model, prepared.degraded.lq, prepared.device, served)
 
 
 def score(
@@ -188,16 +191,16 @@ def score(
     check(backend, torch_device)
     if protocol.fast and backend != DEFAULT_BACKEND:
         raise ParameterError("backend", f"must be {DEFAULT_BACKEND} for a fast protocol (got {backend!r})")
+    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
+    served = serve(backend, model, torch_device, config={"task": task.describe()})
     on_sampling = None
     if on_cost is not None:
         on_cost(prepared.cost)
-        timed = time_run(prepared.cost, model, degraded.lq, torch_device)
+        timed = time_run(prepared.cost, model, degraded.lq, torch_device, served)  # the backend that will run
         on_cost(timed)
         if acceleration.screen:  # without it the timed bound is already the run's own
             def on_sampling(plan: SamplingPlan) -> None:
                 on_cost(timed.after_screen(plan))
-    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
-    served = serve(backend, model, torch_device, config={"task": task.describe()})
     deviation, loaded, model = None, model, served.model
     if protocol.fast:
         if len(rois) > 1:
