@@ -278,7 +278,8 @@ def format_bytes(count: float) -> str:
 
 
 def count_run(task: Task, degraded: Degraded, roi: ROI | Sequence[ROI], protocol: Protocol, bank: PatchBank,
-              acceleration: Acceleration, device: torch.device, batch_size: int | None) -> RunCost:
+              acceleration: Acceleration, device: torch.device, batch_size: int | None,
+              batch_bytes: int | None = None) -> RunCost:
     """The plan of a run without any forward pass (module docstring). With several ROIs sharing forwards,
     the blocks inside every ROI are the ones no intervention needs: an upper bound for any sharing."""
     height, width = degraded.gt.shape[:2]
@@ -295,7 +296,7 @@ def count_run(task: Task, degraded: Degraded, roi: ROI | Sequence[ROI], protocol
         coarse=protocol.coarse, fine=protocol.fine, screen=acceleration.screen,
         screen_passes=acceleration.probes + 1 if acceleration.screen else 0,
         crop_checks=len(acceleration.aligns) if acceleration.screen and acceleration.crop else 0,
-        batch_size=batch_size or auto_batch_size(height * width, device),
+        batch_size=batch_size or auto_batch_size(height * width, device, batch_bytes),
         bank_bytes=len(bank) * 3 * bi * bi * 4,  # float32 on the device, at input resolution
         draw_bytes=0 if draw is None else draw.numel() * draw.element_size(),
         memory_limit=int(MEMORY_FRACTION * limit) if limit else FALLBACK_MEMORY,

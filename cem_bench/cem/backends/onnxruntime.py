@@ -53,6 +53,16 @@ TOLERANCE = 1e-4
 
 Shape = tuple[int, ...]
 
+# The automatic batch's activation budget under onnxruntime (core.device.auto_batch_size; torch's CPU budget is
+# 2 GiB): batch 1 above a 64x64 output, 2 at 64x64, 8 at 32x32. Measured with
+# benchmarks/batch_size.py --backends torch,onnxruntime (2 loaded CPU cores, docs/performance.md): per image,
+# onnxruntime was flat or slower with larger batches at 64x64 LR (imdn-x4 flat from 1 to 8 and 2x slower at 64;
+# craft-x4 1.2x slower at 4 and 8) and at a 80x80 window (dncnn-color-blind 1.3-1.4x slower at 8 and 64); only a
+# tiny network on a tiny window gained (fsrcnn-x4 at 24x24 LR: 8 ms at batch 1, 3 ms at 8). Batch 1 also means
+# one graph for the whole-input forwards (one export and check), and no batch-64 graph of craft-x4, whose
+# measurement passed 12 GB of memory and was stopped.
+AUTO_BATCH_BYTES = 4 << 20
+
 # The session's settings, by onnxruntime's own names; ``intra_op_num_threads`` None means torch's thread count
 # (0 would be onnxruntime's default: one per physical core), ``allow_spinning`` False because spinning threads
 # steal the cores of a loaded machine. benchmarks/backends.py --variants compares them with others, each
@@ -124,6 +134,7 @@ class OnnxRuntimeModel(nn.Module):
         return {"requested": "onnxruntime", "used": summary, "fallbacks": list(self.fallbacks),
                 "onnxruntime": self.versions["onnxruntime"], "onnx": self.versions["onnx"], "opset": self.opset,
                 "exporter": _export.EXPORTER, "tolerance": self.tolerance, "session": dict(self.session_options),
+                "auto_batch_bytes": AUTO_BATCH_BYTES,
                 "grad_calls_on_torch": self.grad_calls,
                 "shapes": {"x".join(map(str, shape)): state.describe() for shape, state in self.shapes.items()},
                 "trace_warnings": list(warned)}
