@@ -56,8 +56,8 @@ Shape = tuple[int, ...]
 # The automatic batch's activation budget under onnxruntime (core.device.auto_batch_size; torch's CPU budget is
 # 2 GiB): batch 1 above a 64x64 output, 2 at 64x64, 8 at 32x32. Measured with
 # benchmarks/batch_size.py --backends torch,onnxruntime (2 loaded CPU cores, docs/performance.md): per image,
-# onnxruntime was flat or slower with larger batches at 64x64 LR (imdn-x4 flat from 1 to 8 and 2x slower at 64;
-# craft-x4 1.2x slower at 4 and 8) and at a 80x80 window (dncnn-color-blind 1.3-1.4x slower at 8 and 64); only a
+# onnxruntime was flat or slower with larger batches at 64x64 LR (imdn-x4 flat from 1 to 8, 1.6x slower at 64;
+# craft-x4 1.2-1.3x slower at 4 and 8) and at a 80x80 window (dncnn-color-blind 1.3-1.4x slower at 8 and 64); only a
 # tiny network on a tiny window gained (fsrcnn-x4 at 24x24 LR: 8 ms at batch 1, 3 ms at 8). Batch 1 also means
 # one graph for the whole-input forwards (one export and check), and no batch-64 graph of craft-x4, whose
 # measurement passed 12 GB of memory and was stopped.
