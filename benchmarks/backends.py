@@ -1,18 +1,29 @@
-"""Torch eager vs the onnxruntime backend, alternating in one run: per-image forward time and whole
-`cem-bench score` wall, at the standard suite's image size (cem_demo_2, 256x256, ROI 96,152,32).
+"""Torch eager vs the onnxruntime backend (and cheap exact tricks), alternating in one run: per-image forward
+time and whole `cem-bench score` wall, at the standard suite's image size (cem-demo-2, 256x256, ROI 96,152,32).
 
     python backends.py                          # forwards: 5 models x (batch 1, automatic batch)
     python backends.py --score --fine 10        # also whole `cem-bench score` runs (hours on a CPU for craft-x4)
     python backends.py --quick                  # smoke: zoo-sr-rcan-ca, a 32x32 image, 2 rounds, a tiny score
+    python backends.py --models imdn-x4,craft-x4 --batches 1 --variants tricks --rounds 21   # the tricks
 
-Forwards: one process; each round times one forward per backend, the order alternating between rounds;
-medians over rounds, and the median of the per-round ratios torch / onnxruntime. The input is the task's own
-degraded cem_demo_2 (SR x4: 64x64), repeated to the batch; "auto" is the estimator's automatic batch for the
-whole image. "prepare" is onnxruntime's export (or cache hit), session and check against torch.
+Forwards: one process; each round times one forward per variant, the order rotating between rounds (each
+variant in each position as often); per-image ms as median and quartiles over rounds, and the per-round
+speed-up torch eager / variant (median, quartiles, range). The input is the task's own degraded cem-demo-2
+(SR x4: 64x64), repeated to the batch; "auto" is torch's automatic batch for the whole image.
+"prepare" is onnxruntime's export (or cache hit), session and check against torch (or a torch variant's
+trace and first runs); "check diff" the largest |variant - torch eager| on that batch.
+Variants (``--variants``, torch first): ``torch`` (eager, the reference), ``torch-cl`` (channels_last module
+and input), ``torch-freeze`` (``torch.jit.freeze`` of a trace: folded constants, oneDNN fusions),
+``torch-ofi`` (``torch.jit.optimize_for_inference``), ``torch-1t`` (eager on one thread), ``onnxruntime``
+(the backend as shipped) and ``ort-*`` (the backend with one session option changed from ``SESSION_OPTIONS``:
+see ``ORT_VARIANTS``); ``--variants tricks`` is the set measured in docs/performance.md. ``--against`` adds each
+variant's per-round speed-up over a second reference (the shipped onnxruntime session), ``--pause`` sleeps
+before every timed forward so that a spinning thread pool of the previous variant does not bill the next,
+``--json`` keeps every timing.
 Scores: `cem-bench score` as a subprocess per run (OMP_NUM_THREADS = --threads), backends alternating; the
 two maps of a (model, batch) are compared under the regeneration rules (pipeline/reproduction.py).
 On a shared machine absolute times are noise (eager's thread pool suffers most under load): compare ratios
-from one run, and prefer a quiet machine.
+from one run, report the load, and prefer a quiet machine.
 """
 
 from __future__ import annotations
@@ -25,6 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Callable
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +48,8 @@ from common import machine
 from PIL import Image
 from tabulate import tabulate
 
-from cem_bench.cem.backends import serve
+from cem_bench.cem.backends import _export
+from cem_bench.cem.backends.onnxruntime import OnnxRuntimeModel
 from cem_bench.core.device import auto_batch_size
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
@@ -50,8 +65,8 @@ MODELS = [("imdn-x4", {"name": "sr", "scale": 4}), ("pan-x4", {"name": "sr", "sc
 
 
 def standard_image(side: int) -> np.ndarray:
-    """The standard suite's cem_demo_2 (its scikit-image fallback without the shared assets), top-left side x side."""
-    return load_suite("full").image("cem_demo_2").chosen().read()[:side, :side].copy()
+    """The standard suite's cem-demo-2 (needs the shared assets), top-left side x side."""
+    return load_suite("standard").image("cem-demo-2").chosen().read()[:side, :side].copy()
 
 
 def task_flags(task: dict[str, Any]) -> list[str]:
@@ -63,9 +78,71 @@ def task_flags(task: dict[str, Any]) -> list[str]:
     return flags
 
 
-def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batches: list[str],
-                  rounds: int) -> list[list[Any]]:
-    """One row per batch: per-image ms of each backend, the ratio, prepare seconds, check difference, backend used."""
+# --variants: what runs a forward. Torch ones wrap a copy of the loaded module; onnxruntime ones are the backend
+# with some session options changed (SESSION_OPTIONS otherwise), each checked against torch on its first batch.
+TORCH_VARIANTS = ("torch", "torch-cl", "torch-freeze", "torch-ofi", "torch-1t")
+ORT_VARIANTS: dict[str, dict[str, Any]] = {
+    "onnxruntime": {}, "ort-intra0": {"intra_op_num_threads": 0}, "ort-intra1": {"intra_op_num_threads": 1},
+    "ort-inter0": {"inter_op_num_threads": 0},
+    "ort-spin": {"allow_spinning": True}, "ort-noarena": {"enable_cpu_mem_arena": False},
+    "ort-extended": {"graph_optimization_level": "extended"}, "ort-basic": {"graph_optimization_level": "basic"},
+    "ort-parallel": {"execution_mode": "parallel", "inter_op_num_threads": 2},
+}
+TRICKS = ("torch,torch-cl,torch-freeze,torch-1t,onnxruntime,ort-intra0,ort-intra1,ort-inter0,ort-spin,ort-noarena,"
+          "ort-extended,ort-parallel")
+
+
+def torch_variant(name: str, model: torch.nn.Module, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """torch eager, channels_last (module and input), or a trace of the module frozen (``torch.jit.freeze``:
+    constants folded, conv+bn and oneDNN fusions) or optimised for inference (freeze + oneDNN layouts)."""
+    if name == "torch":
+        return model
+    if name == "torch-1t":  # one intra-op thread for this call only (a loaded machine's cores are not free)
+        def single(batch: torch.Tensor) -> torch.Tensor:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return model(batch)
+            finally:
+                torch.set_num_threads(threads)
+
+        return single
+    copy = deepcopy(model).eval()
+    if name == "torch-cl":
+        copy = copy.to(memory_format=torch.channels_last)
+        return lambda batch: copy(batch.contiguous(memory_format=torch.channels_last))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's shape warnings; the output check below is what counts
+        traced = torch.jit.trace(copy, x, check_trace=False)
+        return torch.jit.freeze(traced.eval()) if name == "torch-freeze" else torch.jit.optimize_for_inference(traced)
+
+
+def prepare_variant(variant: str, model: torch.nn.Module, x: torch.Tensor, task: Any, notices: list[str],
+                    fns: dict[str, Callable[[torch.Tensor], torch.Tensor]], served: dict[str, Any]) -> torch.Tensor:
+    """Build ``variant`` into ``fns`` (and ``served`` for onnxruntime ones) and return its first output."""
+    if variant in ORT_VARIANTS:  # export or cache hit, session, check against torch
+        served[variant] = OnnxRuntimeModel(model, config={"task": task.describe()}, notice=notices.append,
+                                           session_options=ORT_VARIANTS[variant])
+        fns[variant] = served[variant]
+        return fns[variant](x)
+    fns[variant] = torch_variant(variant, model, x)
+    output = fns[variant](x)
+    fns[variant](x)  # a frozen graph optimises itself on its first runs
+    return output
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """(25th percentile, median, 75th percentile)."""
+    low, mid, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, mid, high
+
+
+def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batches: list[str], rounds: int,
+                  variants: list[str], pause: float = 0.0, against: str = "onnxruntime",
+                  raw: dict[str, Any] | None = None) -> list[list[Any]]:
+    """One row per (batch, variant): per-image ms (median and quartiles), per-round speed-up over torch eager
+    (median, quartiles and range) and over ``against`` (median and quartiles), prepare seconds, the check's
+    largest difference from torch and what served it. ``raw`` receives every timing."""
     task = get_task(**task_options)
     model = load_model(name)
     model.configure(task)
@@ -76,26 +153,53 @@ def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batch
         size = auto_batch_size(gt.shape[0] * gt.shape[1], torch.device("cpu")) if label == "auto" else int(label)
         x = lq.expand(size, *lq.shape[1:]).contiguous()
         notices: list[str] = []
-        served = serve("onnxruntime", model, "cpu", config={"task": task.describe()}, notice=notices.append)
-        runs: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+        fns: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
+        served: dict[str, Any] = {}
+        prepare: dict[str, float] = {}
+        diffs: dict[str, Any] = {}
         with torch.inference_mode():
-            start = time.perf_counter()
-            served.model(x)  # export or cache hit, session, check against torch
-            prepare = time.perf_counter() - start
-            model(x)  # torch warm-up
+            reference = model(x)  # torch warm-up and the reference output
+            for variant in list(variants):
+                start = time.perf_counter()
+                try:
+                    output = prepare_variant(variant, model, x, task, notices, fns, served)
+                except Exception as error:  # noqa: BLE001 - a trick that cannot run here is reported, not fatal
+                    notices.append(f"{variant} left out: {type(error).__name__}: {_export.first_line(error)}")
+                    variants = [other for other in variants if other != variant]
+                    continue
+                if variant in served:
+                    diffs[variant] = served[variant].shapes[tuple(x.shape)].describe()["max_abs_diff"]
+                else:
+                    diffs[variant] = float(f"{_export.compare(reference.numpy(), output.numpy())[0]:.3g}")
+                prepare[variant] = time.perf_counter() - start
+            runs: dict[str, list[float]] = {variant: [] for variant in variants}
+            loads = []
             for index in range(rounds):
-                for backend in BACKENDS if index % 2 == 0 else BACKENDS[::-1]:
-                    fn = model if backend == "torch" else served.model
+                shift = index % len(variants)  # each variant in each position as often: no order effect
+                for variant in variants[shift:] + variants[:shift]:
+                    time.sleep(pause)  # lets the previous variant's spinning pool threads go idle
                     start = time.perf_counter()
-                    fn(x)
-                    runs[backend].append((time.perf_counter() - start) / size)
-        ratios = [a / b for a, b in zip(runs["torch"], runs["onnxruntime"], strict=True)]
-        shape = served.report()["shapes"]["x".join(map(str, x.shape))]
-        rows.append([name, f"{lq.shape[-1]}x{lq.shape[-2]}", f"{label} ({size})",
-                     f"{1e3 * statistics.median(runs['torch']):.1f}", f"{1e3 * statistics.median(runs['onnxruntime']):.1f}",
-                     f"{statistics.median(ratios):.2f}", f"{min(ratios):.2f}-{max(ratios):.2f}", f"{prepare:.1f}",
-                     shape["max_abs_diff"], shape["backend"]])
-        print(tabulate([rows[-1]], tablefmt="plain"), flush=True)
+                    fns[variant](x)
+                    runs[variant].append((time.perf_counter() - start) / size)
+                loads.append(os.getloadavg()[0])
+        if raw is not None:
+            raw[f"{name}/{label}"] = {"seconds_per_image": runs, "load": loads, "check_diff": diffs}
+        for variant in variants:
+            ms = quartiles([1e3 * t for t in runs[variant]])
+            ratios = [a / b for a, b in zip(runs["torch"], runs[variant], strict=True)]
+            low, mid, high = quartiles(ratios)
+            paired = "-"
+            if against in runs:
+                q = quartiles([a / b for a, b in zip(runs[against], runs[variant], strict=True)])
+                paired = f"{q[1]:.2f} ({q[0]:.2f}-{q[2]:.2f})"
+            used = served[variant].report()["used"] if variant in served else "torch"
+            rows.append([name, f"{lq.shape[-1]}x{lq.shape[-2]}", f"{label} ({size})", variant, f"{ms[1]:.1f}",
+                         f"{ms[0]:.1f}-{ms[2]:.1f}", f"{mid:.2f}", f"{low:.2f}-{high:.2f}",
+                         f"{min(ratios):.2f}-{max(ratios):.2f}", paired, f"{prepare[variant]:.1f}", diffs[variant],
+                         used])
+            print(tabulate([rows[-1]], tablefmt="plain"), flush=True)
+        print(f"    load average during the rounds: median {statistics.median(loads):.2f}, "
+              f"{min(loads):.2f}-{max(loads):.2f}", flush=True)
         for line in notices:
             print(f"    notice: {line}", flush=True)
     return rows
@@ -104,7 +208,7 @@ def time_forwards(name: str, task_options: dict[str, Any], gt: np.ndarray, batch
 def score_once(name: str, task_options: dict[str, Any], image: Path, roi: str, protocol: list[str], batch: str,
                backend: str, out: Path, threads: int) -> tuple[float, dict[str, Any]]:
     command = [sys.executable, "-m", "cem_bench.cli", "score", "--model", name, *task_flags(task_options),
-               "--image", str(image), "--roi", roi, *protocol, "--device", "cpu", "--quiet", "--out", str(out),
+               "--image", str(image), "--roi", roi, *protocol, "--device", "cpu", "--quiet", "--yes", "--out", str(out),
                "--backend", backend, *([] if batch == "auto" else ["--batch-size", batch])]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
@@ -143,6 +247,13 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(name for name, _ in MODELS), help="comma-separated subset")
     parser.add_argument("--batches", default="1,auto", help="per-forward batches: numbers and/or auto")
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per forward timing")
+    parser.add_argument("--variants", default="torch,onnxruntime",
+                        help=f"forward variants to alternate (torch first); --variants tricks: {TRICKS}")
+    parser.add_argument("--pause", type=float, default=0.2,
+                        help="seconds of sleep before each timed forward (spinning pool threads of the previous one)")
+    parser.add_argument("--against", default="onnxruntime",
+                        help="a second reference: per-round speed-up of each variant over this one")
+    parser.add_argument("--json", type=Path, default=None, help="write every timing (and the load) to this file")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch and onnxruntime threads")
     parser.add_argument("--side", type=int, default=256, help="ground-truth side (the standard suite's 256)")
     parser.add_argument("--cache", type=Path, default=None,
@@ -157,6 +268,7 @@ def main() -> None:
     if args.quick:
         args.models, args.side, args.rounds, args.score = "zoo-sr-rcan-ca", 32, 2, True
         args.roi, args.coarse, args.fine = "8,8,16", "1", "1"
+    args.variants = TRICKS if args.variants == "tricks" else args.variants
     torch.set_num_threads(args.threads)
     if args.cache is not None:
         os.environ["CEM_BENCH_CACHE"] = str(args.cache)
@@ -169,10 +281,21 @@ def main() -> None:
     gt = standard_image(args.side)
     load = os.getloadavg()[0]
     print(f"{machine(torch.device('cpu'))}, torch {torch.__version__}; load average {load:.2f} on {os.cpu_count()} cores")
-    forwards = [row for name in names for row in time_forwards(name, chosen[name], gt, batches, args.rounds)]
-    print(f"\nper-image forward, ms (median of {args.rounds} alternating rounds; load average now {os.getloadavg()[0]:.2f})")
-    print(tabulate(forwards, headers=["model", "input", "batch", "torch", "onnxruntime", "ratio", "range", "prepare s",
-                                      "check diff", "served by"], tablefmt="github"))
+    variants = args.variants.split(",")
+    unknown = [variant for variant in variants if variant not in TORCH_VARIANTS and variant not in ORT_VARIANTS]
+    if unknown or "torch" not in variants:
+        raise SystemExit(f"--variants needs torch and known names ({', '.join((*TORCH_VARIANTS, *ORT_VARIANTS))}), "
+                         f"got {args.variants}")
+    raw: dict[str, Any] = {"load_before": os.getloadavg()[0], "rounds": args.rounds, "variants": variants}
+    forwards = [row for name in names for row in time_forwards(name, chosen[name], gt, batches, args.rounds, variants,
+                                                                         args.pause, args.against, raw)]
+    if args.json is not None:
+        args.json.write_text(json.dumps(raw, indent=1))
+    print(f"\nper-image forward, ms: median and quartiles of {args.rounds} rounds, the variants in rotating order; "
+          f"speed-up = torch eager / variant, per round (load average now {os.getloadavg()[0]:.2f})")
+    print(tabulate(forwards, headers=["model", "input", "batch", "variant", "ms", "ms IQR", "speed-up", "IQR", "range",
+                                      f"vs {args.against} (IQR)", "prepare s", "check diff", "served by"],
+                   tablefmt="github"))
     if not args.score:
         return
     with tempfile.TemporaryDirectory(prefix="cem-backends-") as folder:

@@ -110,6 +110,7 @@ class CEMEstimator:
         checkpoint: str | Path | None = None,
         on_sampling: Callable[[SamplingPlan], None] | None = None,
         deadline: float | None = None,
+        batch_bytes: int | None = None,
     ) -> None:
         self.model, self.task, self.bank, self.protocol = model, task, bank, protocol
         self.device = torch.device(device)
@@ -120,6 +121,7 @@ class CEMEstimator:
         self.on_sampling = on_sampling  # called once before sampling; an exception it raises stops the run
         # time.monotonic() after which no new batch starts: BudgetExhausted, samples kept in ``checkpoint``
         self.deadline = deadline
+        self.batch_bytes = batch_bytes  # the automatic batch's activation budget (the backend's; None: the device's)
 
     def _forward(self, batch: torch.Tensor, expected: tuple[int, int]) -> torch.Tensor:
         output = self.model(batch)
@@ -251,7 +253,7 @@ class CEMEstimator:
             screened += int((~item.mask).sum()) - len(item.candidates)
         shape = max(shapes, key=lambda s: s[0] * s[1])
         scale = self.task.scale
-        batch = self.batch_size or auto_batch_size(shape[0] * scale * shape[1] * scale, self.device)
+        batch = self.batch_size or auto_batch_size(shape[0] * scale * shape[1] * scale, self.device, self.batch_bytes)
         return SamplingPlan(candidates=candidates, screened=screened, input_shape=(int(shape[0]), int(shape[1])),
                             batch_size=batch)
 
@@ -271,7 +273,7 @@ class CEMEstimator:
         candidates = own[0] if len(own) == 1 else np.unique(np.concatenate(own))
         psnrs = np.array([t.psnr for t in members])
 
-        batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device)
+        batch_size = self.batch_size or auto_batch_size(expected[0] * expected[1], device, self.batch_bytes)
         store = SampleStore(self.checkpoint, self._store_key(degraded, [t.roi for t in members], group.window),
                             width=len(members), run=run_key)
         label = f"CEM {self.task.label}" + (f" x{len(members)} ROIs" if len(members) > 1 else "")

@@ -27,15 +27,19 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def auto_batch_size(out_pixels: int, device: torch.device) -> int:
-    """A batch that keeps ~64 float32 feature maps per sample inside the activation budget.
+def auto_batch_size(out_pixels: int, device: torch.device, budget: int | None = None) -> int:
+    """A batch that keeps ~64 float32 feature maps per sample inside the activation budget: ``budget`` bytes
+    (a backend's own, e.g. onnxruntime's), else :data:`AUTO_BATCH_BYTES` (four times that on CUDA).
 
     >>> auto_batch_size(256 * 256, torch.device("cpu"))
     64
+    >>> auto_batch_size(256 * 256, torch.device("cpu"), budget=64 << 20), auto_batch_size(80 * 80, torch.device("cpu"), budget=64 << 20)
+    (2, 20)
     """
+    cuda = device.type == "cuda"
     per_sample = out_pixels * 64 * 4 * 2
-    budget = AUTO_BATCH_BYTES * (4 if device.type == "cuda" else 1)
-    return int(max(1, min(MAX_AUTO_BATCH * (4 if device.type == "cuda" else 1), budget // per_sample)))
+    budget = budget if budget is not None else AUTO_BATCH_BYTES * (4 if cuda else 1)
+    return int(max(1, min(MAX_AUTO_BATCH * (4 if cuda else 1), budget // per_sample)))
 
 
 def _cgroup_limit() -> int | None:

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.backends import ServedModel
 from cem_bench.cem.estimator import SamplingPlan
 from cem_bench.cem.protocol import Protocol
 from cem_bench.core.banks import PatchBank
@@ -142,6 +143,7 @@ class RunCost:
     forward: ForwardProfile | None = None
     parameter_bytes: int = 0
     sampling: SamplingPlan | None = None  # set by after_screen
+    backend: str = "torch"  # what ran the timed forward (torch where the onnxruntime backend fell back)
 
     @property
     def blocks(self) -> int:
@@ -243,7 +245,8 @@ class RunCost:
         memory = f"peak memory about {format_bytes(self.peak_bytes or 0)} at batch {self.batch_size}"
         if self.sampling is None:
             screen = f"; the screen first (about {format_seconds(self.screen_seconds or 0.0)})" if self.screen else ""
-            return [f"one forward took {self.forward.seconds:.3g} s: at most {format_seconds(self.seconds or 0.0)} for "
+            on = "" if self.backend == "torch" else f" on {self.backend}"
+            return [f"one forward took {self.forward.seconds:.3g} s{on}: at most {format_seconds(self.seconds or 0.0)} for "
                     f"every block{screen}; {memory}"]
         h, w = self.sampling.input_shape
         return [f"after the screen: {self.candidates} blocks to sample ({self.sampling.screened} skipped), model input "
@@ -275,7 +278,8 @@ def format_bytes(count: float) -> str:
 
 
 def count_run(task: Task, degraded: Degraded, roi: ROI | Sequence[ROI], protocol: Protocol, bank: PatchBank,
-              acceleration: Acceleration, device: torch.device, batch_size: int | None) -> RunCost:
+              acceleration: Acceleration, device: torch.device, batch_size: int | None,
+              batch_bytes: int | None = None) -> RunCost:
     """The plan of a run without any forward pass (module docstring). With several ROIs sharing forwards,
     the blocks inside every ROI are the ones no intervention needs: an upper bound for any sharing."""
     height, width = degraded.gt.shape[:2]
@@ -292,20 +296,32 @@ def count_run(task: Task, degraded: Degraded, roi: ROI | Sequence[ROI], protocol
         coarse=protocol.coarse, fine=protocol.fine, screen=acceleration.screen,
         screen_passes=acceleration.probes + 1 if acceleration.screen else 0,
         crop_checks=len(acceleration.aligns) if acceleration.screen and acceleration.crop else 0,
-        batch_size=batch_size or auto_batch_size(height * width, device),
+        batch_size=batch_size or auto_batch_size(height * width, device, batch_bytes),
         bank_bytes=len(bank) * 3 * bi * bi * 4,  # float32 on the device, at input resolution
         draw_bytes=0 if draw is None else draw.numel() * draw.element_size(),
         memory_limit=int(MEMORY_FRACTION * limit) if limit else FALLBACK_MEMORY,
     )
 
 
-def time_run(cost: RunCost, model: Any, lq: np.ndarray, device: torch.device) -> RunCost:
-    """``cost`` with one timed forward of ``model`` on the whole input ``lq`` (uint8 ``[h, w, 3]``)."""
+def time_run(cost: RunCost, model: Any, lq: np.ndarray, device: torch.device, served: ServedModel | None = None) -> RunCost:
+    """``cost`` with one timed forward of ``model`` on the whole input ``lq`` (uint8 ``[h, w, 3]``). With
+    ``served`` (``model`` as a backend serves it; the same instance the run will use), the seconds are the
+    served model's, after a first forward that pays for an onnxruntime export (or cache hit) and its check,
+    which the run then reuses; the layer sizes are still read from the torch module."""
     parameters = 0
     if isinstance(model, torch.nn.Module):
         parameters = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
-    profile = profile_forward(model, to_tensor(lq)[None].to(device))
-    return replace(cost, forward=profile, parameter_bytes=parameters)
+    x = to_tensor(lq)[None].to(device)
+    profile = profile_forward(model, x)
+    backend = "torch"
+    if served is not None and served.model is not model:
+        with torch.inference_mode():
+            served.model(x)
+        seconds = _timed(served.model, x)[0]
+        if seconds < QUICK_FORWARD:
+            seconds = min(seconds, _timed(served.model, x)[0])
+        profile, backend = replace(profile, seconds=seconds), str(served.report()["used"])
+    return replace(cost, forward=profile, parameter_bytes=parameters, backend=backend)
 
 
 __all__ = ["MAX_SECONDS", "MEMORY_FRACTION", "ForwardProfile", "RunCost", "count_run", "format_bytes",

@@ -8,6 +8,7 @@ finished samples in ``<out>/<suite>/.partial/<job key>.json`` and resumes from t
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +17,7 @@ from typing import Any
 
 import torch
 
+from cem_bench.cem.backends import DEFAULT_BACKEND, serve
 from cem_bench.core.device import resolve_device
 from cem_bench.core.geometry import BlockGrid
 from cem_bench.pipeline.plan import Unit
@@ -50,25 +52,38 @@ def partial_path(out: str | Path, suite: Suite, job: Job) -> Path:
     return Path(out) / suite.name / PARTIAL_DIR / f"{job.key}.json"
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """A job's estimated seconds and the backend whose forward was timed: the one asked for, or ``torch``
+    where the onnxruntime backend fell back for that input shape (the run will fall back the same way)."""
+
+    seconds: float
+    backend: str
+
+
 @lru_cache(maxsize=64)
-def _forward_seconds(model_key: str, model: Any, shape: tuple[int, int], device: str) -> float:
-    """Seconds of one forward of ``model`` on a random input of ``shape`` (best of two, after a warm-up)."""
+def _forward_seconds(model_key: str, model: Any, shape: tuple[int, int], device: str, backend: str,
+                     config_json: str) -> tuple[float, str]:
+    """Seconds of one forward at batch 1 on a random input of ``shape`` as ``backend`` serves it (best of two,
+    after a warm-up that also pays for onnxruntime's export or cache hit and check), and what ran it."""
     torch_device = resolve_device(device)
+    # The scoring path's own serve call and config, so the graph exported here is the one a run reuses.
+    served = serve(backend, model, torch_device, config=json.loads(config_json), notice=lambda line: None)
     x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0)).to(torch_device)
     best = float("inf")
     with torch.inference_mode():
-        model(x)
+        served.model(x)
         for _ in range(2):
             start = time.perf_counter()
-            model(x)
+            served.model(x)
             best = min(best, time.perf_counter() - start)
-    return best
+    return best, served.report()["used"]
 
 
-def estimate_seconds(job: Job, suite: Suite, model: Any, device: str) -> float:
-    """A job's coarse-stage cost from one timed forward: every block's coarse samples once (the ROIs share
-    them), without the screen (which only lowers it). The fine stage depends on the map and is not counted;
-    this orders jobs and sizes the work left, it does not promise a time."""
+def estimate_seconds(job: Job, suite: Suite, model: Any, device: str, backend: str = DEFAULT_BACKEND) -> Estimate:
+    """A job's coarse-stage cost from one timed forward on ``backend``: every block's coarse samples once (the
+    ROIs share them), without the screen (which only lowers it). The fine stage depends on the map and is not
+    counted; this orders jobs and sizes the work left, it does not promise a time."""
     task = job.first.task.build()
     height, width = suite.image(job.first.image).chosen().read().shape[:2]
     height, width = height // task.scale * task.scale, width // task.scale * task.scale
@@ -76,8 +91,9 @@ def estimate_seconds(job: Job, suite: Suite, model: Any, device: str) -> float:
     if hasattr(model, "configure"):
         model.configure(task)  # e.g. the noise level of a noise-map model; scoring configures it again
     key = f"{job.first.card_ref}/{task.label}"
-    seconds = _forward_seconds(key, model, (height // task.scale, width // task.scale), device)
-    return seconds * (1 + grid.n_blocks * suite.protocol.coarse)
+    config = json.dumps({"task": task.describe()}, sort_keys=True)
+    seconds, used = _forward_seconds(key, model, (height // task.scale, width // task.scale), device, backend, config)
+    return Estimate(seconds * (1 + grid.n_blocks * suite.protocol.coarse), used)
 
 
-__all__ = ["Job", "PARTIAL_DIR", "estimate_seconds", "make_jobs", "partial_path"]
+__all__ = ["Estimate", "Job", "PARTIAL_DIR", "estimate_seconds", "make_jobs", "partial_path"]

@@ -31,7 +31,7 @@ from cem_bench.models.weights import find_weights
 from cem_bench.pipeline.aggregate import assemble, write_summary
 from cem_bench.pipeline.attribution import compute_lam
 from cem_bench.pipeline.executors import get_executor
-from cem_bench.pipeline.jobs import Job, estimate_seconds, make_jobs, partial_path
+from cem_bench.pipeline.jobs import Estimate, Job, estimate_seconds, make_jobs, partial_path
 from cem_bench.pipeline.plan import Unit, card_sha256, plan
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
@@ -207,13 +207,15 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     deadline = None
     if budget is not None:
         deadline = time.monotonic() + budget
-        costs = {job: _estimate(job, suite, weights, device) for job in jobs}
         if order not in ("cheapest", "expensive"):
             raise CemBenchError(f"order must be cheapest or expensive, got {order!r}")
+        estimates = {job: _estimate(job, suite, weights, device, backend) for job in jobs}
+        costs = {job: estimate.seconds for job, estimate in estimates.items()}
         sign = 1 if order == "cheapest" else -1  # a GPU takes the jobs a CPU would spend days on
         jobs = sorted(jobs, key=lambda job: (sign * costs[job], job.key))
         tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
-                   f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device")
+                   f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device "
+                   f"{estimated_on(backend, list(estimates.values()))}")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
                    deadline=deadline, backend=backend)
     runner = get_executor(executor, **(executor_options or {}))
@@ -275,12 +277,28 @@ def failure_summary(failures: dict[Unit, BaseException]) -> str:
                      for message, keys in by_message.items())
 
 
-def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str) -> float:
-    """The job's estimated seconds; a model that cannot even be timed goes last (its job reports the error)."""
+def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str, backend: str) -> Estimate:
+    """The job's estimate on ``backend``; a model that cannot even be timed goes last (its job reports the error)."""
     try:
-        return estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device)
+        return estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device,
+                                backend)
     except CemBenchError:
-        return float("inf")
+        return Estimate(float("inf"), "none")
+
+
+def estimated_on(backend: str, estimates: list[Estimate]) -> str:
+    """Which backend the estimate timed, for the budget line (torch where onnxruntime fell back).
+
+    >>> estimated_on("onnxruntime", [Estimate(1.0, "onnxruntime"), Estimate(2.0, "torch")])
+    'with the onnxruntime backend (1 job timed on torch: its graph fell back)'
+    >>> estimated_on("torch", [Estimate(1.0, "torch")])
+    'with the torch backend'
+    """
+    fell_back = sum(estimate.backend == "torch" for estimate in estimates) if backend != "torch" else 0
+    if not fell_back:
+        return f"with the {backend} backend"
+    return f"with the {backend} backend ({fell_back} job{'s' if fell_back > 1 else ''} timed on torch: " \
+           f"{'their graphs' if fell_back > 1 else 'its graph'} fell back)"
 
 
 def _weights_of(job: Job, weights: dict[str, str] | None) -> str | None:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from cem_bench.cem.acceleration import Acceleration
-from cem_bench.cem.backends import DEFAULT_BACKEND, check, serve
+from cem_bench.cem.backends import DEFAULT_BACKEND, auto_batch_bytes, check, serve
 from cem_bench.cem.estimator import CEMEstimator, CEMResult, CEMRun, SamplingPlan
 from cem_bench.cem.fast import FastModel, measure_deviation
 from cem_bench.cem.protocol import Protocol
@@ -100,7 +100,7 @@ class _Prepared:
 
 def _prepare(model: Any, task: Task | str, image: str | Path | np.ndarray, roi: ROI | str | Sequence[ROI | str],
              lq: str | Path | np.ndarray | None, protocol: Protocol, device: str, batch_size: int | None,
-             weights: str | Path | None, acceleration: Acceleration) -> _Prepared:
+             weights: str | Path | None, acceleration: Acceleration, backend: str) -> _Prepared:
     """Validate every input and load the model: no forward pass yet."""
     torch_device = resolve_device(device)
     task = get_task(task) if isinstance(task, str) else task
@@ -117,7 +117,8 @@ def _prepare(model: Any, task: Task | str, image: str | Path | np.ndarray, roi: 
     if hasattr(model, "configure"):
         model.configure(task)
     model = model.to(torch_device).eval()
-    cost = count_run(task, degraded, rois, protocol, bank, acceleration, torch_device, batch_size)
+    cost = count_run(task, degraded, rois, protocol, bank, acceleration, torch_device, batch_size,
+                     auto_batch_bytes(backend))
     return _Prepared(task, rois, degraded, bank, model, torch_device, cost)
 
 
@@ -132,14 +133,17 @@ def estimate_cost(
     batch_size: int | None = None,
     weights: str | Path | None = None,
     acceleration: Acceleration = Acceleration(),
+    backend: str = DEFAULT_BACKEND,
 ) -> RunCost:
     """What :func:`score` with the same arguments would cost: blocks, forwards (at most), time (at
-    most, from one timed forward) and peak memory (estimated); see :mod:`cem_bench.pipeline.cost`.
+    most, from one timed forward on ``backend``) and peak memory (estimated); see :mod:`cem_bench.pipeline.cost`.
 
     The gradient screen is not run here, so the counts cover every block; with the screen on, a run
     usually needs far fewer (``score(on_cost=...)`` receives the refined plan before sampling)."""
-    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
-    return time_run(prepared.cost, prepared.model, prepared.degraded.lq, prepared.device)
+    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration, backend)
+    check(backend, prepared.device)
+    served = serve(backend, prepared.model, prepared.device, config={"task": prepared.task.describe()})
+    return time_run(prepared.cost, prepared.model, prepared.degraded.lq, prepared.device, served)
 
 
 def score(
@@ -182,22 +186,22 @@ def score(
     """
     if sharing not in SHARINGS:
         raise ParameterError("sharing", f"must be one of {', '.join(SHARINGS)}, got {sharing!r}")
-    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration)
+    prepared = _prepare(model, task, image, roi, lq, protocol, device, batch_size, weights, acceleration, backend)
     task, rois, degraded, torch_device = prepared.task, prepared.rois, prepared.degraded, prepared.device
     model, bank = prepared.model, prepared.bank
     check(backend, torch_device)
     if protocol.fast and backend != DEFAULT_BACKEND:
         raise ParameterError("backend", f"must be {DEFAULT_BACKEND} for a fast protocol (got {backend!r})")
+    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
+    served = serve(backend, model, torch_device, config={"task": task.describe()})
     on_sampling = None
     if on_cost is not None:
         on_cost(prepared.cost)
-        timed = time_run(prepared.cost, model, degraded.lq, torch_device)
+        timed = time_run(prepared.cost, model, degraded.lq, torch_device, served)  # the backend that will run
         on_cost(timed)
         if acceleration.screen:  # without it the timed bound is already the run's own
             def on_sampling(plan: SamplingPlan) -> None:
                 on_cost(timed.after_screen(plan))
-    # The task sets what the loaded model bakes in (noise level, scale): part of an exported graph's cache key.
-    served = serve(backend, model, torch_device, config={"task": task.describe()})
     deviation, loaded, model = None, model, served.model
     if protocol.fast:
         if len(rois) > 1:
@@ -209,7 +213,7 @@ def score(
                                       gt_roi.permute(2, 0, 1).float().to(torch_device), roi)
         model = fast_model
     estimator = CEMEstimator(model, task, bank, protocol, torch_device, batch_size, progress, acceleration,
-                             checkpoint, on_sampling, deadline)
+                             checkpoint, on_sampling, deadline, batch_bytes=auto_batch_bytes(backend))
     run = estimator.run_many(degraded, rois, sharing)
     singles = [build_record(result, protocol, bank.sha256, task, degraded, loaded, source_name(image), torch_device,
                             batch_size, backend=served.report()) for result in run.maps]

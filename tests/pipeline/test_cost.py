@@ -105,3 +105,25 @@ def test_estimate_refuses_what_score_refuses(crop):
 
     with pytest.raises(CemBenchError, match="not inside"):
         estimate_cost("box-blur-3", "dn", crop, "100,100,16", device="cpu")
+
+
+def test_the_timed_forward_is_the_backends_that_will_run(crop, tmp_path, monkeypatch):
+    import torch
+    from helpers import SlowModel
+
+    from cem_bench.cem.backends import ServedModel
+    from cem_bench.models import load_model
+    from cem_bench.pipeline.cost import time_run
+
+    model = load_model("box-blur-3")
+    cost = replace(estimate_cost(model, "dn", crop, "16,16,16", device="cpu"), forward=None)
+    served = ServedModel(SlowModel(model, 0.2), lambda: {"used": "onnxruntime"})  # a backend 0.2 s slower
+    timed = time_run(cost, model, crop, torch.device("cpu"), served)
+    assert timed.forward.seconds >= 0.2 and timed.backend == "onnxruntime"
+    assert timed.describe()[0].startswith(f"one forward took {timed.forward.seconds:.3g} s on onnxruntime: ")
+    assert timed.forward.input_bytes == 3 * 48 * 60 * 4 and timed.forward.total_bytes > 0  # the torch module's layers
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("CEM_BENCH_CACHE", str(tmp_path))
+    estimated = estimate_cost(model, "dn", crop, "16,16,16", device="cpu", backend="onnxruntime")
+    assert estimated.backend == "onnxruntime" and len(list((tmp_path / "onnx").glob("*.onnx"))) == 1
+    assert estimate_cost(model, "dn", crop, "16,16,16", device="cpu").backend == "torch"

@@ -2,6 +2,7 @@
 
 A backend is a module of this package with ``create(module, device, config, notice, cache_dir) -> ServedModel``
 and ``check(device)`` (a one-line error when it cannot run here: a missing package, an unsupported device),
+optionally ``AUTO_BATCH_BYTES`` (the activation budget of its automatic batch, when the device's suits it badly),
 registered by name in :data:`BACKENDS` and imported only when used (onnxruntime itself only when its backend
 is checked or serves a model). ``torch`` lives in ``eager.py``: a submodule called ``torch`` would shadow the
 torch package inside this one. The estimator never knows which backend runs: it calls ``ServedModel.model``
@@ -48,9 +49,20 @@ def available() -> list[str]:
 def check(backend: str, device: torch.device | str = "cpu") -> None:
     """A one-line error unless ``backend`` names a backend that can run on ``device`` here (called before
     any model is loaded, so that a suite does not fail unit by unit)."""
+    _module(backend).check(torch.device(device))
+
+
+def _module(backend: str) -> ModuleType:
     if backend not in BACKENDS:
         raise ParameterError("backend", f"must be one of {', '.join(available())}, got {backend!r}")
-    BACKENDS.get(backend).check(torch.device(device))
+    return BACKENDS.get(backend)
+
+
+def auto_batch_bytes(backend: str) -> int | None:
+    """The activation budget of ``backend``'s automatic batch (a backend module's ``AUTO_BATCH_BYTES``), or
+    None for the device's default (``core.device.auto_batch_size``)."""
+    budget = getattr(_module(backend), "AUTO_BATCH_BYTES", None)
+    return None if budget is None else int(budget)
 
 
 def serve(backend: str, module: nn.Module, device: torch.device | str = "cpu", config: Mapping[str, Any] | None = None,
@@ -60,4 +72,4 @@ def serve(backend: str, module: nn.Module, device: torch.device | str = "cpu", c
     return BACKENDS.get(backend).create(module, device=device, config=config, notice=notice, cache_dir=cache_dir)
 
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Notice", "ServedModel", "available", "check", "serve"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Notice", "ServedModel", "auto_batch_bytes", "available", "check", "serve"]

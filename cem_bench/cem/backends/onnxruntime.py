@@ -7,8 +7,9 @@ The first time :class:`OnnxRuntimeModel` sees an input shape it
    cached on disk under a key of the weights, the module's configuration, its code, the shape, the export
    settings and the torch/onnx/onnxruntime versions (``_export.py``). Graphs with dynamic axes gave wrong
    values for some registered models (craft-x4, zoo-sr-swinir at another size), so every shape is its own;
-2. opens an ``InferenceSession`` (CPUExecutionProvider, all graph optimisations, ``torch.get_num_threads()``
-   intra-op threads, spinning off: spinning threads steal the cores of a loaded machine);
+2. opens an ``InferenceSession`` (CPUExecutionProvider, :data:`SESSION_OPTIONS`: all graph optimisations,
+   ``torch.get_num_threads()`` intra-op threads, spinning off: spinning threads steal the cores of a loaded
+   machine);
 3. runs torch on the same first batch and compares: the shape is served by onnxruntime only if the outputs
    have the same shape, the same non-finite entries and differ by at most :data:`TOLERANCE`. Otherwise, or
    when the export or the session raises, that shape runs on torch for good and ``notice`` gets one line.
@@ -52,6 +53,27 @@ TOLERANCE = 1e-4
 
 Shape = tuple[int, ...]
 
+# The automatic batch's activation budget under onnxruntime (core.device.auto_batch_size; torch's CPU budget is
+# 2 GiB): batch 1 above a 64x64 output, 2 at 64x64, 8 at 32x32. Measured with
+# benchmarks/batch_size.py --backends torch,onnxruntime (2 loaded CPU cores, docs/performance.md): per image,
+# onnxruntime was flat or slower with larger batches at 64x64 LR (imdn-x4 flat from 1 to 8, 1.6x slower at 64;
+# craft-x4 1.2-1.3x slower at 4 and 8) and at a 80x80 window (dncnn-color-blind 1.3-1.4x slower at 8 and 64); only a
+# tiny network on a tiny window gained (fsrcnn-x4 at 24x24 LR: 8 ms at batch 1, 3 ms at 8). Batch 1 also means
+# one graph for the whole-input forwards (one export and check), and no batch-64 graph of craft-x4, whose
+# measurement passed 12 GB of memory and was stopped.
+AUTO_BATCH_BYTES = 4 << 20
+
+# The session's settings, by onnxruntime's own names; ``intra_op_num_threads`` None means torch's thread count
+# (0 would be onnxruntime's default: one per physical core), ``allow_spinning`` False because spinning threads
+# steal the cores of a loaded machine. benchmarks/backends.py --variants compares them with others, each
+# under the same first-batch check (docs/performance.md, "Session options").
+SESSION_OPTIONS: dict[str, Any] = {"intra_op_num_threads": None, "inter_op_num_threads": 1, "allow_spinning": False,
+                                   "enable_cpu_mem_arena": True, "graph_optimization_level": "all",
+                                   "execution_mode": "sequential"}
+_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
+           "all": "ORT_ENABLE_ALL"}
+_MODES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
+
 
 @dataclass
 class ShapeState:
@@ -79,7 +101,8 @@ class OnnxRuntimeModel(nn.Module):
 
     def __init__(self, module: nn.Module, cache_dir: str | Path | None = None, config: Mapping[str, Any] | None = None,
                  notice: Notice = stderr_notice, tolerance: float = TOLERANCE, opset: int = _export.OPSET,
-                 threads: int | None = None, strict_trace: bool = False, pad: bool = True) -> None:
+                 threads: int | None = None, strict_trace: bool = False, pad: bool = True,
+                 session_options: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.versions = _export.require_packages()
         self.module = module.eval()
@@ -88,6 +111,15 @@ class OnnxRuntimeModel(nn.Module):
         self.config = dict(config or {})  # what the caller knows is baked in (e.g. the task), beside the module's own
         self.notice, self.tolerance, self.opset, self.threads = notice, tolerance, opset, threads
         self.strict_trace, self.pad = strict_trace, pad
+        unknown = sorted(set(session_options or {}) - set(SESSION_OPTIONS))
+        if unknown:
+            raise ParameterError("session_options", f"has unknown key(s) {', '.join(unknown)}")
+        self.session_options = {**SESSION_OPTIONS, **dict(session_options or {})}
+        for key, known in (("graph_optimization_level", _LEVELS), ("execution_mode", _MODES)):
+            if self.session_options[key] not in known:
+                raise ParameterError("session_options", f"{key} must be one of {', '.join(known)}")
+        if self.session_options["intra_op_num_threads"] is None:
+            self.session_options["intra_op_num_threads"] = threads if threads is not None else torch.get_num_threads()
         self.shapes: dict[Shape, ShapeState] = {}
         self.exports = 0  # graphs exported by this instance (cache misses)
         self.grad_calls = 0
@@ -101,7 +133,9 @@ class OnnxRuntimeModel(nn.Module):
         warned = dict.fromkeys(line for state in self.shapes.values() for line in state.trace_warnings)
         return {"requested": "onnxruntime", "used": summary, "fallbacks": list(self.fallbacks),
                 "onnxruntime": self.versions["onnxruntime"], "onnx": self.versions["onnx"], "opset": self.opset,
-                "exporter": _export.EXPORTER, "tolerance": self.tolerance, "grad_calls_on_torch": self.grad_calls,
+                "exporter": _export.EXPORTER, "tolerance": self.tolerance, "session": dict(self.session_options),
+                "auto_batch_bytes": AUTO_BATCH_BYTES,
+                "grad_calls_on_torch": self.grad_calls,
                 "shapes": {"x".join(map(str, shape)): state.describe() for shape, state in self.shapes.items()},
                 "trace_warnings": list(warned)}
 
@@ -192,12 +226,16 @@ class OnnxRuntimeModel(nn.Module):
     def _session(self, path: Path) -> Any:
         import onnxruntime as ort
 
+        settings = self.session_options
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = self.threads if self.threads is not None else torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, _LEVELS[settings["graph_optimization_level"]])
+        options.intra_op_num_threads = int(settings["intra_op_num_threads"])
+        options.inter_op_num_threads = int(settings["inter_op_num_threads"])
+        options.execution_mode = getattr(ort.ExecutionMode, _MODES[settings["execution_mode"]])
+        options.enable_cpu_mem_arena = bool(settings["enable_cpu_mem_arena"])
+        spinning = "1" if settings["allow_spinning"] else "0"
+        options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
+        options.add_session_config_entry("session.inter_op.allow_spinning", spinning)
         options.log_severity_level = 3  # errors only
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 

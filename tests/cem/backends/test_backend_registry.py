@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from cem_bench import Protocol, score
-from cem_bench.cem.backends import BACKENDS, DEFAULT_BACKEND, available, check, serve
+from cem_bench.cem.acceleration import Acceleration
+from cem_bench.cem.backends import BACKENDS, DEFAULT_BACKEND, auto_batch_bytes, available, check, serve
 from cem_bench.core.errors import CemBenchError, ParameterError
 from cem_bench.core.images import read_rgb
 from cem_bench.records.io import validate_result
@@ -95,3 +96,28 @@ def test_a_broken_session_is_caught_and_recorded(coffee: np.ndarray, monkeypatch
     assert broken["ce"] == reference["ce"] and broken["psnr_roi"] == reference["psnr_roi"]
     notices = capsys.readouterr().err.strip().splitlines()
     assert notices == used["fallbacks"]  # one line each, on stderr
+
+
+def test_onnxruntime_has_its_own_automatic_batch() -> None:
+    from cem_bench.cem.backends.onnxruntime import AUTO_BATCH_BYTES
+    from cem_bench.core.device import auto_batch_size
+
+    assert auto_batch_bytes("torch") is None and auto_batch_bytes("onnxruntime") == AUTO_BATCH_BYTES
+    with pytest.raises(ParameterError, match=r"^backend must be one of torch, onnxruntime, got 'onnx'$"):
+        auto_batch_bytes("onnx")
+    cpu = torch.device("cpu")
+    assert auto_batch_size(96 * 96, cpu, AUTO_BATCH_BYTES) == 1 < auto_batch_size(96 * 96, cpu) == 64
+    assert auto_batch_size(32 * 32, cpu, AUTO_BATCH_BYTES) == 8
+
+
+def test_score_batches_by_the_backend_it_runs() -> None:
+    pytest.importorskip("onnxruntime")
+    image, plans = read_rgb("skimage:coffee")[100:196, 300:396].copy(), []  # a 96x96 output: batch 1 under onnxruntime
+    record = score("box-blur-3", "dn", image, "16,16,16", protocol=Protocol(coarse=2, fine=0), device="cpu",
+                   progress=False, backend="onnxruntime", acceleration=Acceleration.off(), on_cost=plans.append).record
+    used = record["environment"]["backend"]
+    assert list(used["shapes"]) == ["1x3x96x96"] and record["environment"]["batch_size"] is None  # one graph
+    assert plans[-1].batch_size == 1 and used["auto_batch_bytes"] == 4 << 20
+    on_torch = score("box-blur-3", "dn", image, "16,16,16", protocol=Protocol(coarse=2, fine=0), device="cpu",
+                     progress=False, acceleration=Acceleration.off(), on_cost=plans.append)
+    assert plans[-1].batch_size == 64 and on_torch.record["ce"] == record["ce"]

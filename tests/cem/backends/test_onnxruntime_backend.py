@@ -15,7 +15,8 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 from cem_bench.cem.backends import _export  # noqa: E402 - after the skips
-from cem_bench.cem.backends.onnxruntime import TOLERANCE, OnnxRuntimeModel  # noqa: E402
+from cem_bench.cem.backends.onnxruntime import SESSION_OPTIONS, TOLERANCE, OnnxRuntimeModel  # noqa: E402
+from cem_bench.core.errors import ParameterError  # noqa: E402
 
 
 # -- small models ----------------------------------------------------------------------------------
@@ -152,6 +153,36 @@ def test_works_under_inference_mode_and_no_grad(tmp_path: Path) -> None:
     with torch.no_grad():
         b = backend(batch(1, 3, 8, 8))
     assert torch.equal(a, b) and backend.report()["used"] == "onnxruntime"
+
+
+def test_session_options_are_applied_checked_and_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime as ort
+
+    opened: list = []
+    real = ort.InferenceSession
+
+    def spy(path, sess_options, providers):
+        opened.append(sess_options)
+        return real(path, sess_options=sess_options, providers=providers)
+
+    monkeypatch.setattr(ort, "InferenceSession", spy)
+    changed = {"intra_op_num_threads": 1, "enable_cpu_mem_arena": False, "graph_optimization_level": "basic",
+               "allow_spinning": True}
+    backend, notices = make(ShuffleX2(), tmp_path, session_options=changed)
+    x = batch(2, 3, 8, 8)
+    with torch.inference_mode():
+        assert float((backend(x) - ShuffleX2()(x)).abs().max()) <= TOLERANCE  # the same first-batch check
+    options = opened[0]
+    assert (options.intra_op_num_threads, options.enable_cpu_mem_arena) == (1, False)
+    assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert backend.report()["session"] == {**SESSION_OPTIONS, **changed} and notices == []
+    shipped, _ = make(ShuffleX2(), tmp_path, threads=2)
+    assert shipped.report()["session"]["intra_op_num_threads"] == 2
+    with pytest.raises(ParameterError, match="^session_options has unknown key"):
+        make(ShuffleX2(), tmp_path, session_options={"spinning": True})
+    with pytest.raises(ParameterError, match="^session_options graph_optimization_level must be one of"):
+        make(ShuffleX2(), tmp_path, session_options={"graph_optimization_level": "max"})
 
 
 # -- the disk cache -------------------------------------------------------------------------------
