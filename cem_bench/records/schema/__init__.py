@@ -11,6 +11,7 @@ which keys are present, nulls included): dumps use ``exclude_unset=True`` and ne
 
 from __future__ import annotations
 
+import json
 import math
 from functools import cache
 from typing import Any
@@ -86,6 +87,12 @@ def dump_record(value: Any, kind: str = "result") -> Any:
 
 def _non_finite(node: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     """Path of the first NaN/Infinity anywhere in ``node`` (``write_result`` could never write it)."""
+    if not path:  # the C encoder refuses NaN/Infinity ~3x faster than the walk: walk only to name the place
+        try:
+            json.dumps(node, allow_nan=False)
+            return None
+        except (ValueError, TypeError):
+            pass
     if isinstance(node, float):
         return None if math.isfinite(node) else path
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
