@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import pytest
 import torch
+from arch_checks import assert_forward, assert_loads_strictly, needs_assets, seeded
 from sanity import dn_psnr
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.tasks import get_task
 from cem_bench.models.loading import get_card, load_model
-from cem_bench.models.weights import read_state_dict
 from model_registry.archs import architectures
 from model_registry.archs.adnet import ADNet
 
-needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARDS = {"adnet-color-blind": "dn/adnet_color_blind", "adnet-color-s50": "dn/adnet_color_s50"}
 # Pooled PSNR (dB) of the sanity crops at sigma 50, measured with this code (noisy input: 15.42 dB).
 MEASURED_S50 = {"adnet-color-blind": 25.65, "adnet-color-s50": 26.13}
 
 
 def _net(order: str = "rgb", seed: int = 0) -> ADNet:
-    torch.manual_seed(seed)
-    net = ADNet(channel_order=order).eval()
+    net = seeded(lambda: ADNet(channel_order=order), seed)
     with torch.no_grad():  # non-trivial BN statistics, so a wrong BN wiring would show
         for module in net.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
@@ -67,10 +65,9 @@ def test_key_layout_and_dilations() -> None:
 @pytest.mark.parametrize("size", [(32, 40), (17, 23)])
 def test_random_forward_is_input_minus_attended_noise(size: tuple[int, int]) -> None:
     net, y = _net(), torch.rand(2, 3, *size)
+    out = assert_forward(net, y, tuple(y.shape))
     with torch.no_grad():
-        out = net(y)
         noise, attention = net.noise_and_attention(y)
-    assert out.shape == y.shape and torch.isfinite(out).all()
     torch.testing.assert_close(out, y - attention * noise)
     assert attention.shape == noise.shape == y.shape
 
@@ -104,18 +101,14 @@ def test_receptive_field_is_41_pixels_and_attention_is_local() -> None:
 @pytest.mark.assets
 @pytest.mark.parametrize("name", sorted(CARDS))
 def test_checkpoint_loads_strictly_through_card(name: str) -> None:
-    model = load_model(name)  # strict load, sha256 checked, `module.` stripped
-    assert isinstance(model.network, ADNet) and model.network.flip_channels
-    state = read_state_dict(asset_path(f"checkpoints/{CARDS[name]}.pth"), None, "module.")
+    # strict load, sha256 checked, `module.` stripped
+    model = assert_loads_strictly(name, f"checkpoints/{CARDS[name]}.pth", ADNet, strip_prefix="module.")
+    assert model.network.flip_channels
     loaded = model.network.state_dict()
-    assert set(loaded) == set(state)
-    assert all(torch.equal(loaded[key], value) for key, value in state.items())
     listed = asset_path(f"checkpoints/{CARDS[name]}.keys.txt").read_text().split("\n")
     assert {line.split()[0].removeprefix("module.") for line in listed if line.strip() and not line.startswith("#")} == set(loaded)
     model.configure(get_task("dn", sigma=50))
-    x = torch.rand(1, 3, 48, 40)
-    with torch.inference_mode():
-        assert model(x).shape == x.shape
+    assert_forward(model, torch.rand(1, 3, 48, 40), (1, 3, 48, 40))
 
 
 @needs_assets

@@ -13,25 +13,22 @@ import math
 import numpy as np
 import pytest
 import torch
+from arch_checks import assert_forward, assert_loads_strictly, needs_assets, seeded
 from sanity import psnr, sanity_images
 
-from cem_bench.core.assets import asset_path
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
 from cem_bench.models.loading import get_card, load_model
-from cem_bench.models.weights import read_state_dict
 from model_registry.archs import architectures
 from model_registry.archs.brn import BRN
 
-needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets are absent")
 CHECKPOINT = "dr/brn_rain1400"
 MEASURED = 22.30  # mean derained PSNR (dB) of the sanity crops, measured with this code
 RAINY_MEAN = 19.55
 
 
 def _net(stages: int = 2, seed: int = 0) -> BRN:
-    torch.manual_seed(seed)
-    return BRN(stages=stages).eval()
+    return seeded(lambda: BRN(stages=stages), seed)
 
 
 def test_registered_and_card_agrees() -> None:
@@ -58,9 +55,8 @@ def test_random_forward_shape_and_stages(size: tuple[int, int]) -> None:
     net, y = _net(stages=3), torch.rand(2, 3, *size)
     with torch.inference_mode():
         backgrounds, rains = net.stage_outputs(y)
-        out = net(y)
+    out = assert_forward(net, y, tuple(y.shape))
     assert len(backgrounds) == len(rains) == 3
-    assert out.shape == y.shape and torch.isfinite(out).all()
     assert torch.equal(out, backgrounds[-1])
 
 
@@ -103,18 +99,15 @@ def rainy_pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
 @needs_assets
 @pytest.mark.assets
 def test_checkpoint_loads_strictly_and_keeps_untrained_blocks() -> None:
-    model = load_model("brn-rain1400")  # strict load, sha256 checked, `module.` stripped
-    state = read_state_dict(asset_path(f"checkpoints/{CHECKPOINT}.pth"), None, "module.")
-    loaded = model.network.state_dict()
-    assert set(loaded) == set(state) and all(torch.equal(loaded[k], v) for k, v in state.items())
+    # strict load, sha256 checked, `module.` stripped
+    model = assert_loads_strictly("brn-rain1400", f"checkpoints/{CHECKPOINT}.pth", BRN, strip_prefix="module.")
+    state = model.network.state_dict()
     # The two never-applied blocks still hold PyTorch's default init: |w| <= 1 / sqrt(fan_in) = 1 / sqrt(288).
     bound = 1 / math.sqrt(32 * 9)
     for name in ("res_conv4_r", "res_conv5_r"):
         assert all(state[f"{name}.{i}.weight"].abs().max() <= bound for i in (0, 2))
     assert state["res_conv3_r.0.weight"].abs().max() > 10 * bound  # a trained block, for contrast
-    x = torch.rand(1, 3, 48, 40)
-    with torch.inference_mode():
-        assert model(x).shape == x.shape
+    assert_forward(model, torch.rand(1, 3, 48, 40), (1, 3, 48, 40))
 
 
 @needs_assets

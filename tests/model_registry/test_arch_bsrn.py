@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from arch_checks import assert_forward, assert_loads_strictly, needs_assets, seeded
 from sanity import sr_gain
 
 from cem_bench.core.assets import asset_path
@@ -18,14 +19,12 @@ from cem_bench.models.weights import read_state_dict
 from model_registry.archs import architectures
 from model_registry.archs.bsrn import BSRN, ESA, ESDB, Pointwise
 
-needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARD = "bsrn-s-x4"
 CHECKPOINT = "checkpoints/sr/bsrn_ntire2022_x4.pth"
 
 
 def _net(upscale: int = 4, seed: int = 0) -> BSRN:
-    torch.manual_seed(seed)
-    return BSRN(upscale=upscale).eval()
+    return seeded(lambda: BSRN(upscale=upscale), seed)
 
 
 def test_registered_and_card_agrees() -> None:
@@ -45,10 +44,7 @@ def test_parameter_count_is_the_challenge_entry() -> None:
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_random_forward_shape_and_finite(scale: int) -> None:
-    x = torch.rand(2, 3, 17, 15)
-    with torch.no_grad():
-        y = _net(scale)(x)
-    assert y.shape == (2, 3, 17 * scale, 15 * scale) and torch.isfinite(y).all()
+    assert_forward(_net(scale), torch.rand(2, 3, 17, 15), (2, 3, 17 * scale, 15 * scale))
 
 
 def test_too_small_input_is_one_clear_error() -> None:
@@ -92,15 +88,9 @@ def test_spatial_attention_reaches_the_whole_block() -> None:
 
 @needs_assets
 def test_strict_load_through_card() -> None:
-    raw = read_state_dict(asset_path(CHECKPOINT), key="params")
-    model = load_model(CARD)
-    assert isinstance(model.network, BSRN) and model.scale == 4
-    loaded = model.network.state_dict()
-    assert set(loaded) == set(raw)
-    for key, value in raw.items():
-        assert torch.equal(loaded[key], value), key
-    with torch.no_grad():
-        assert model(torch.rand(1, 3, 16, 20)).shape == (1, 3, 64, 80)
+    model = assert_loads_strictly(CARD, CHECKPOINT, BSRN, key="params")
+    assert model.scale == 4
+    assert_forward(model, torch.rand(1, 3, 16, 20), (1, 3, 64, 80))
 
 
 @needs_assets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from arch_checks import assert_forward, assert_loads_strictly, needs_assets, seeded
 from sanity import sr_gain
 
 from cem_bench.core.assets import asset_path
@@ -14,14 +15,12 @@ from cem_bench.models.weights import read_state_dict
 from model_registry.archs import architectures
 from model_registry.archs.rlfn import ESA, RLFB, RLFN
 
-needs_assets = pytest.mark.skipif(asset_path("checkpoints") is None, reason="shared assets not available")
 CARD = "rlfn-ntire-x4"
 CHECKPOINT = "checkpoints/sr/rlfn_ntire2022_x4.pth"
 
 
 def _net(upscale: int = 4, seed: int = 0) -> RLFN:
-    torch.manual_seed(seed)
-    return RLFN(upscale=upscale).eval()
+    return seeded(lambda: RLFN(upscale=upscale), seed)
 
 
 def test_registered_and_card_agrees() -> None:
@@ -41,10 +40,7 @@ def test_parameter_count_is_the_challenge_entry() -> None:
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_random_forward_shape_and_finite(scale: int) -> None:
-    x = torch.rand(2, 3, 15, 19)
-    with torch.no_grad():
-        y = _net(scale)(x)
-    assert y.shape == (2, 3, 15 * scale, 19 * scale) and torch.isfinite(y).all()
+    assert_forward(_net(scale), torch.rand(2, 3, 15, 19), (2, 3, 15 * scale, 19 * scale))
 
 
 def test_too_small_input_is_one_clear_error() -> None:
@@ -78,16 +74,10 @@ def test_attention_formula() -> None:
 
 @needs_assets
 def test_strict_load_through_card() -> None:
-    raw = read_state_dict(asset_path(CHECKPOINT))
-    model = load_model(CARD)
-    assert isinstance(model.network, RLFN) and model.scale == 4
-    loaded = model.network.state_dict()
-    assert set(loaded) == set(raw)
-    for key, value in raw.items():
-        assert torch.equal(loaded[key], value), key
-    with torch.no_grad():
-        y = model(torch.rand(1, 3, 16, 20))
-    assert y.shape == (1, 3, 64, 80) and 0 <= float(y.mean()) <= 1  # the card's range maps [0, 255] back
+    model = assert_loads_strictly(CARD, CHECKPOINT, RLFN)
+    assert model.scale == 4
+    y = assert_forward(model, torch.rand(1, 3, 16, 20), (1, 3, 64, 80))
+    assert 0 <= float(y.mean()) <= 1  # the card's range maps [0, 255] back
 
 
 @needs_assets
