@@ -7,8 +7,9 @@ them by the current code:
 * a unit's counts, sums, effect range, negative fraction, causal radius and DI follow from its CE map
   (:func:`cem_bench.core.metrics.map_metrics`), its ``effect_range`` record from the same map;
 * its PSNR gain is its ROI PSNR minus its input PSNR;
-* the file's aggregates follow from its units by its own seeded bootstrap
-  (:func:`cem_bench.analysis.bootstrap.aggregate_units`): mean, interval and ``n`` of every metric.
+* the file's aggregates follow from its units by its own seeded bootstrap over images
+  (:func:`cem_bench.analysis.bootstrap.aggregate_units`): mean, interval, counts and reason of every
+  metric, under the current minimum number of images.
 
 These must be exactly what the code derives; only the rounding of stored numbers to 6 decimals may
 differ (:data:`ROUNDING_TOL`). So an edited CE, metric, mean, CI bound or count, or a dropped unit, is
@@ -22,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from cem_bench.analysis.bootstrap import aggregate_units
+from cem_bench.analysis.bootstrap import NO_UNIT, aggregate_units
+from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
 from cem_bench.core.metrics import effect_range, map_metrics
@@ -30,8 +32,10 @@ from cem_bench.core.metrics.catalog import METRICS, stored_metric
 from cem_bench.records.io import ce_array
 
 ROUNDING_TOL = 2e-6  # stored numbers have 6 decimals; a difference of two of them may move by 2 units
-UNDEFINED = {"mean": None, "low": None, "high": None, "n": 0}
-# A hostile file could ask for a bootstrap of any size: re-deriving it draws resamples x units indices
+UNDEFINED = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
+AGGREGATE_KEYS = ("mean", "low", "high", "n_units", "n_images", "reason")
+EXACT_KEYS = ("n_units", "n_images", "reason")
+# A hostile file could ask for a bootstrap of any size: re-deriving it draws resamples x images indices
 # (int64). The suites draw ~1e4-1e5; refuse far beyond that instead of exhausting memory.
 MAX_BOOTSTRAP_DRAWS = 20_000_000
 
@@ -109,20 +113,25 @@ def aggregate_problems(record: dict[str, Any], where: str = "") -> list[str]:
     stay absent only where no unit defines it)."""
     prefix = f"{where}." if where else ""
     boot, units = record["bootstrap"], record["units"]
-    if boot["resamples"] * len(units) > MAX_BOOTSTRAP_DRAWS:
-        return [f"{prefix}bootstrap.resamples: {boot['resamples']} resamples of {len(units)} units are beyond "
+    images = len({unit["image"]["id"] for unit in units})
+    if boot["resamples"] * images > MAX_BOOTSTRAP_DRAWS:
+        return [f"{prefix}bootstrap.resamples: {boot['resamples']} resamples of {images} images are beyond "
                 f"{MAX_BOOTSTRAP_DRAWS:,} draws; its aggregates were not re-derived"]
+    problems = []
+    if boot["min_images"] != MIN_IMAGES:  # the rule is the code's, not the file's
+        problems.append(f"{prefix}bootstrap.min_images: committed {boot['min_images']}, the rule is {MIN_IMAGES}")
     derived = aggregate_units(units, boot["resamples"], boot["seed"], boot["level"])
     stored = record["aggregates"]
-    problems = [f"{prefix}aggregates.{name}: not a metric" for name in sorted(set(stored) - set(METRICS))]
+    problems += [f"{prefix}aggregates.{name}: not a metric" for name in sorted(set(stored) - set(METRICS))]
     for name in METRICS:
         if name not in stored:
             if derived[name] != UNDEFINED:
                 problems.append(f"{prefix}aggregates.{name}: absent, derived {derived[name]}")
             continue
-        for key in ("mean", "low", "high", "n"):
-            tol = 0 if key == "n" else ROUNDING_TOL
-            if not near(stored[name][key], derived[name][key], tol):
+        for key in AGGREGATE_KEYS:
+            same = stored[name][key] == derived[name][key] if key in EXACT_KEYS \
+                else near(stored[name][key], derived[name][key], ROUNDING_TOL)
+            if not same:
                 problems.append(f"{prefix}aggregates.{name}.{key}: committed {stored[name][key]}, "
                                 f"derived {derived[name][key]}")
     return problems

@@ -1,10 +1,11 @@
-"""Aggregates over a model's (image, ROI) units: means with percentile-bootstrap confidence intervals.
+"""A (model, task)'s result file: its units and their aggregates; rewriting older files' aggregates; the summary.
 
-The bootstrap resamples whole units (an (image, ROI) map with all its metrics) with replacement,
-``resamples`` times, from ``numpy.random.default_rng(seed)`` with the suite's seed; the interval is the
-``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles of the resampled means (numpy's default linear
-interpolation). Undefined values (null: e.g. the causal radius of a map without any effect) are left out
-of that metric only, and ``n`` says how many units it used. Also builds ``results/summary.json``.
+Aggregates (:func:`cem_bench.analysis.bootstrap.aggregate_units`): per metric the mean over the units that
+define it, ``n_units`` and ``n_images``, and the 95% interval of the studentized cluster bootstrap over
+images (the ROIs of an image are resampled together), drawn with the suite's bootstrap ``resamples`` and
+``seed``; below 10 images no interval and a reason. :func:`rewrite_aggregates` re-derives them for files
+already written (an older rule, schema version 1) from their stored units, without rescoring. Also builds
+``results/summary.json``.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cem_bench.analysis.bootstrap import aggregate_units
-from cem_bench.analysis.consistency import require_consistent
+from cem_bench.analysis.bootstrap import METHOD, NO_UNIT, RESAMPLED, aggregate_units
+from cem_bench.analysis.cluster import MIN_IMAGES
+from cem_bench.analysis.consistency import MAX_BOOTSTRAP_DRAWS, ROUNDING_TOL, near, require_consistent
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
 from cem_bench.core.version import __version__
-from cem_bench.records.io import SCHEMA_VERSION, git_revision, read_result, result_files
+from cem_bench.records.io import SUITE_SCHEMA_VERSION, git_revision, read_result, result_files, validate_result, write_result
 
 SUMMARY_FILE = "summary.json"
 
@@ -37,7 +40,7 @@ def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task:
     task = {key: value for key, value in first["task"].items() if key != "degradation"}
     boot = suite.bootstrap
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SUITE_SCHEMA_VERSION,
         "suite": {"name": suite.name, "id": suite.id, "hash": suite.hash, "description": suite.description},
         "protocol": first["protocol"],
         "task": task,
@@ -51,13 +54,105 @@ def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task:
             "card_tasks": [entry.model_dump(mode="json") for entry in card.tasks],
         },
         "seeds": {"protocol": first["protocol"]["seed"], "bootstrap": boot.seed},
-        "bootstrap": {"method": "percentile", "resampled": "(image, ROI) units", "resamples": boot.resamples,
-                      "seed": boot.seed, "level": boot.level},
+        "bootstrap": bootstrap_settings(boot.resamples, boot.seed, boot.level),
         "environment": {"package_version": __version__, "git_revision": git_revision(),
                         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
         "aggregates": aggregate_units(units, boot.resamples, boot.seed, boot.level),
         "units": list(units),
     }
+
+
+def bootstrap_settings(resamples: Any, seed: Any, level: Any) -> dict[str, Any]:
+    """A result's ``bootstrap`` block: how its intervals were drawn."""
+    return {"method": METHOD, "resampled": RESAMPLED, "min_images": MIN_IMAGES, "resamples": resamples,
+            "seed": seed, "level": level}
+
+
+@dataclass
+class Rewrite:
+    """What :func:`rewrite_aggregates` did: files rewritten, files already current, files refused (why)."""
+
+    rewritten: list[Path] = field(default_factory=list)
+    current: list[Path] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def _stored_mean_problem(old: Any, derived: dict[str, Any]) -> str | None:
+    """The first metric whose stored mean or unit count (``n`` in version 1, ``n_units`` since) is not what
+    the units give: the means keep their definition, so they must not move."""
+    if not isinstance(old, dict):
+        return f"aggregates: {type(old).__name__}, not an object"
+    for name, stored in old.items():
+        if name not in derived:
+            continue  # not a metric: dropped with the rest of the old aggregates
+        count = stored.get("n_units", stored.get("n")) if isinstance(stored, dict) else None
+        mean = stored.get("mean") if isinstance(stored, dict) else None
+        valid = mean is None or (isinstance(mean, (int, float)) and not isinstance(mean, bool))
+        if not (valid and near(mean, derived[name]["mean"], ROUNDING_TOL) and count == derived[name]["n_units"]):
+            return (f"aggregates.{name} (mean {mean}, n {count}) is not what its units give "
+                    f"(mean {derived[name]['mean']}, n {derived[name]['n_units']})")
+    return None
+
+
+def _rederived(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record of ``path`` as stored, and as it is with its schema version, bootstrap block and aggregates
+    re-derived from its units; :class:`CemBenchError` when the file is not a suite result, its units
+    contradict their own maps, or its stored means and counts are not what its units give."""
+    try:
+        record = json.loads(path.read_text())
+        boot = record["bootstrap"]
+        settings = bootstrap_settings(boot["resamples"], boot["seed"], boot["level"])
+        old = record["aggregates"]
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise CemBenchError(f"{path}: not a readable suite result ({type(error).__name__}: {error})") from None
+    undefined = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
+    replaced = {"schema_version": SUITE_SCHEMA_VERSION, "bootstrap": settings,
+                "aggregates": {name: undefined for name in METRICS}}
+    candidate = {key: replaced.get(key, value) for key, value in record.items()}
+    validate_result(candidate, "suite_result")  # units and settings, before anything is drawn from them
+    images = len({unit["image"]["id"] for unit in candidate["units"]})
+    if settings["resamples"] * images > MAX_BOOTSTRAP_DRAWS:
+        raise CemBenchError(f"{path}: {settings['resamples']} resamples of {images} images are beyond "
+                            f"{MAX_BOOTSTRAP_DRAWS:,} draws")
+    candidate["aggregates"] = aggregate_units(candidate["units"], settings["resamples"], settings["seed"],
+                                              settings["level"])
+    require_consistent(candidate, str(path))  # every unit's metrics follow from its map
+    problem = _stored_mean_problem(old, candidate["aggregates"])
+    if problem:
+        raise CemBenchError(f"{path}: refused, {problem}")
+    return record, candidate
+
+
+def rewrite_aggregates(results_dir: str | Path, suites: Sequence[str] | None = None) -> Rewrite:
+    """Re-derive the aggregates of every result file under ``results_dir`` (of ``suites``, default all) from
+    its stored units, without rescoring, and write the files whose aggregates, bootstrap block or schema
+    version change (atomically); a file already current is left untouched, so a second run writes nothing.
+
+    Its units must follow from their maps and its stored means and counts from its units (the means keep
+    their definition; only the intervals change): a file that fails is refused and left as it is.
+    """
+    root = Path(results_dir)
+    if suites is not None:
+        names = list(suites)
+    else:
+        names = sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")) \
+            if root.is_dir() else []
+    absent = [name for name in names if not (root / name).is_dir()]
+    if absent:
+        raise CemBenchError(f"no results of suite {absent[0]} under {root}")
+    done = Rewrite()
+    for suite in names:
+        for path in result_files(root, suite):
+            try:
+                stored, record = _rederived(path)
+            except CemBenchError as error:
+                done.refused.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+                continue
+            if record == stored:
+                done.current.append(path)
+            else:
+                done.rewritten.append(write_result(record, path, schema="suite_result"))
+    return done
 
 
 def build_summary(results_dir: str | Path) -> dict[str, Any]:

@@ -7,8 +7,8 @@
   ``reports/<name>_smoke.md`` (``quick_smoke.md``, ``quick-x3_smoke.md``), labelled not for citation, no verdicts;
 * any other suite -> ``reports/leaderboard-<name>.md``, the plain tables.
 
-The findings report follows the same rule (:func:`findings_file`, :func:`figures_folder`): the standard
-suite's is ``reports/findings.md`` with ``reports/figures/`` (the verdicts), a smoke suite's
+The findings report follows the same rule (one function, :func:`report_name`): the standard suite's is
+``reports/findings.md`` with ``reports/figures/`` (the verdicts), a smoke suite's
 ``reports/<name>_findings.md`` with ``reports/<name>_figures/`` (tables and maps, no verdicts), any other
 suite's ``reports/findings-<name>.md`` with ``reports/figures-<name>/``.
 
@@ -35,15 +35,26 @@ def is_smoke(suite: str) -> bool:
     return suite in SMOKE_SUITES
 
 
+def report_name(suite: str, stem: str, suffix: str = "", smoke_stem: str | None = None) -> str:
+    """The one naming rule of a suite's report files and folders under ``reports/``: ``STEM SUFFIX`` for
+    the cited suite, ``SUITE_SMOKESTEM SUFFIX`` for a CI smoke suite (``smoke_stem`` defaults to ``stem``),
+    ``STEM-SUITE SUFFIX`` for any other.
+
+    >>> [report_name(name, "findings", ".md") for name in ("standard", "quick", "mine")]
+    ['findings.md', 'quick_findings.md', 'findings-mine.md']
+    """
+    if suite == CITED:
+        return f"{stem}{suffix}"
+    return f"{suite}_{smoke_stem or stem}{suffix}" if is_smoke(suite) else f"{stem}-{suite}{suffix}"
+
+
 def leaderboard_file(suite: str) -> str:
     """The file name of a suite's leaderboard under ``reports/``.
 
     >>> [leaderboard_file(name) for name in ("standard", "quick", "quick-x3", "mine")]
     ['leaderboard.md', 'quick_smoke.md', 'quick-x3_smoke.md', 'leaderboard-mine.md']
     """
-    if suite == CITED:
-        return "leaderboard.md"
-    return f"{suite}_smoke.md" if is_smoke(suite) else f"leaderboard-{suite}.md"
+    return report_name(suite, "leaderboard", ".md", smoke_stem="smoke")
 
 
 def findings_file(suite: str) -> str:
@@ -52,9 +63,7 @@ def findings_file(suite: str) -> str:
     >>> [findings_file(name) for name in ("standard", "quick", "quick-x3", "mine")]
     ['findings.md', 'quick_findings.md', 'quick-x3_findings.md', 'findings-mine.md']
     """
-    if suite == CITED:
-        return "findings.md"
-    return f"{suite}_findings.md" if is_smoke(suite) else f"findings-{suite}.md"
+    return report_name(suite, "findings", ".md")
 
 
 def figures_folder(suite: str) -> str:
@@ -64,9 +73,7 @@ def figures_folder(suite: str) -> str:
     >>> [figures_folder(name) for name in ("standard", "quick", "quick-x3", "mine")]
     ['figures', 'quick_figures', 'quick-x3_figures', 'figures-mine']
     """
-    if suite == CITED:
-        return "figures"
-    return f"{suite}_figures" if is_smoke(suite) else f"figures-{suite}"
+    return report_name(suite, "figures")
 
 
 def suite_coverage(results_dir: str | Path, suite: Suite) -> Coverage:

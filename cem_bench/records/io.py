@@ -15,7 +15,8 @@ from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.records.schema import validate_record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # single results (CEM, LAM, multi-task)
+SUITE_SCHEMA_VERSION = 2  # suite results: 2 since their intervals resample images (records/schema/suite.py)
 
 
 def validate_result(record: dict[str, Any], schema: str = "result") -> None:

@@ -2,7 +2,9 @@
 
 One table per task label (``sr-x2``, ``sr-x4``, ``dn-s50``, ``dr``) plus a ``multi-task`` table
 listing every model trained for several tasks on each of them. Rows are sorted by ROI PSNR gain
-(higher first); every aggregate is printed as ``mean [low, high]``, the suite's bootstrap CI. A file
+(higher first); every aggregate is printed as ``mean [low, high]``: the mean over units and the interval of
+the studentized cluster bootstrap over images stored in the file, the mean alone where the file has no
+interval (fewer than 10 images). A file
 that contradicts itself (aggregates that do not follow from its units, unit metrics that do not follow
 from its maps) is refused: :mod:`cem_bench.analysis.consistency`.
 
@@ -22,6 +24,8 @@ from tabulate import tabulate
 from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
 from cem_bench.analysis.agreement import HEADERS as AGREEMENT_HEADERS
 from cem_bench.analysis.agreement import agreement_rows
+from cem_bench.analysis.bootstrap import NO_UNIT
+from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.analysis.consistency import require_consistent
 from cem_bench.analysis.coverage import Coverage
 from cem_bench.core.errors import CemBenchError
@@ -31,9 +35,28 @@ from cem_bench.records.io import read_result, result_files
 from cem_bench.report.progress import coverage_line, coverage_section, progress_table
 
 SORT_KEY = "psnr_gain"
-CELLS = ("Cells are `mean [low, high]`: the mean over (image, ROI) units and its 95% percentile-bootstrap CI. "
-         "Rows are sorted by gain (ROI PSNR over the degraded input); every column can be re-sorted by "
-         "reading the result files (`results/<suite>/<task>/<model>.json`). Columns: docs/pipeline.md.")
+MISSING = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
+
+
+def cells_caption(table: pd.DataFrame) -> str:
+    """What a cell means, with the number of images (and the level) of the results in ``table``.
+
+    >>> print(cells_caption(pd.DataFrame({"level": [0.95], "psnr_gain": [{"n_images": 3}]})))  # doctest: +ELLIPSIS
+    Cells are `mean [low, high]`: ... n = 3 images here, fewer than 10: cells show the mean only ...
+    """
+    counts = sorted({int(cell["n_images"]) for cell in table[SORT_KEY]}) if len(table) else []
+    levels = ", ".join(f"{level:.0%}" for level in sorted(set(table["level"]))) if len(table) else "95%"
+    n = ""
+    if counts:
+        span = str(counts[0]) if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"
+        n = f" n = {span} images here."
+        if counts[-1] < MIN_IMAGES:
+            n = f" n = {span} images here, fewer than {MIN_IMAGES}: cells show the mean only (n too small for an interval)."
+    return (f"Cells are `mean [low, high]`: the mean over a result's (image, ROI) units and its {levels} interval "
+            "from the studentized cluster bootstrap over the n images (ROIs of an image resampled together); "
+            f"with fewer than {MIN_IMAGES} images, the mean alone.{n} Rows are sorted by gain (ROI PSNR over the "
+            "degraded input); every column can be re-sorted by reading the result files "
+            "(`results/<suite>/<task>/<model>.json`). Columns and intervals: docs/pipeline.md.")
 
 
 def _suite_name(suite: Any) -> str:
@@ -48,9 +71,10 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
         require_consistent(record, str(path))
         row = {"task": path.parent.name, "model": record["model"]["name"], "params": record["model"]["params"],
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
-               "units": len(record["units"]), "created": record["environment"]["created"]}
-        missing = {"mean": None, "low": None, "high": None, "n": 0}  # results written before a metric existed
-        row.update({name: record["aggregates"].get(name, missing) for name in (column.name for column in LEADERBOARD_COLUMNS)})
+               "units": len(record["units"]), "created": record["environment"]["created"],
+               "level": record["bootstrap"]["level"]}
+        # MISSING: results written before a metric existed
+        row.update({name: record["aggregates"].get(name, MISSING) for name in (column.name for column in LEADERBOARD_COLUMNS)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,8 +90,11 @@ def rank(results_dir: str | Path, suite: Any, task_label: str, model: str, key: 
 
 
 def _cell(aggregate: dict[str, Any], decimals: int) -> str:
+    """``mean [low, high]``; the mean alone without an interval (too few images) or when it is exact."""
     if aggregate["mean"] is None:
         return "–"
+    if aggregate["low"] is None or aggregate["high"] is None:
+        return f"{aggregate['mean']:.{decimals}f}"
     mean, low, high = (f"{aggregate[k]:.{decimals}f}" for k in ("mean", "low", "high"))
     return mean if low == high == mean else f"{mean} [{low}, {high}]"
 
@@ -119,11 +146,12 @@ def render(results_dir: str | Path, suite: Any, date: str | None = None, smoke: 
     if smoke:
         parts = [f"# CI smoke suite `{name}` — not for citation, no verdicts", "", generated,
                  f"Suite `{name}` checks in CI that every model and report runs (docs/pipeline.md): a few small "
-                 "crops with one ROI each, so its intervals are not evidence. Draw no ranking or verdict from it "
-                 "and do not cite it: the citable numbers are the standard suite's (`reports/leaderboard.md`).",
-                 CELLS, ""]
+                 "crops with one ROI each, too few images for an interval and no evidence. Draw no ranking or "
+                 "verdict from it and do not cite it: the citable numbers are the standard suite's "
+                 "(`reports/leaderboard.md`).",
+                 cells_caption(table), ""]
     else:
-        parts = [f"# cem-bench leaderboard — suite `{name}`", "", generated, CELLS, ""]
+        parts = [f"# cem-bench leaderboard — suite `{name}`", "", generated, cells_caption(table), ""]
     for task in sorted(set(table["task"])):
         parts += [f"## {task}", "", _table(table[table["task"] == task], with_task=False), ""]
     multi = table[table["multi_task"]]
@@ -166,7 +194,7 @@ def render_with_coverage(results_dir: str | Path, suite_id: str, protocol: str, 
              f"docs/standard_suite.md); cem-bench {__version__}; generated {date} by `cem-bench leaderboard`.", "",
              coverage_line(coverage),
              f"A model is ranked on a task once {size} are done; until then it is listed as in progress with its "
-             "coverage only: no means, intervals or ranks.", CELLS, ""]
+             "coverage only: no means, intervals or ranks.", cells_caption(table), ""]
     for task in sorted(set(table["task"] if len(table) else []) | {p.task for p in coverage.pairs}):
         rows = table[table["task"] == task] if len(table) else table
         parts += [f"## {task}", "", _table(rows, with_task=False) if len(rows) else f"No model is complete on {task} yet.", ""]

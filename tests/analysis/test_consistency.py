@@ -24,8 +24,14 @@ COMMITTED = Path(__file__).resolve().parents[2] / "results" / "quick" / "sr-x4" 
 
 @pytest.fixture
 def record() -> dict[str, Any]:
-    """A committed, really scored result with effects, zeros, ROI nulls and LAM DIs."""
+    """A committed, really scored result with effects, zeros, ROI nulls and LAM DIs (3 images: no intervals)."""
     return json.loads(COMMITTED.read_text())
+
+
+@pytest.fixture
+def wide() -> dict[str, Any]:
+    """A hand-made result of 12 images: its aggregates have intervals."""
+    return make_result("box-blur-3", "dn-s50", [0.1 * k ** 1.5 for k in range(12)])
 
 
 def paths(problems: list[str]) -> list[str]:
@@ -54,21 +60,34 @@ def test_the_gain_must_be_roi_minus_input_psnr(record):
 
 @pytest.mark.parametrize("edit, expected", [
     (lambda r: r["aggregates"]["psnr_gain"].update(mean=42.0), ["aggregates.psnr_gain.mean"]),
-    (lambda r: r["aggregates"]["effect_range"].update(high=r["aggregates"]["effect_range"]["high"] + 1e-4),
-     ["aggregates.effect_range.high"]),  # below the 1e-3 that compares two machines' files, above rounding
-    (lambda r: r["aggregates"]["positive"].update(n=2), ["aggregates.positive.n"]),
+    (lambda r: r["aggregates"]["positive"].update(n_units=2), ["aggregates.positive.n_units"]),
+    (lambda r: r["aggregates"]["positive"].update(n_images=2), ["aggregates.positive.n_images"]),
+    (lambda r: r["aggregates"]["psnr_roi"].update(low=20.0, high=30.0, reason=None),  # an interval at 3 images
+     ["aggregates.psnr_roi.low", "aggregates.psnr_roi.high", "aggregates.psnr_roi.reason"]),
+    (lambda r: r["bootstrap"].update(min_images=3), ["bootstrap.min_images"]),  # the minimum is the code's
     (lambda r: r["aggregates"].pop("lam_di"), ["aggregates.lam_di"]),
-    (lambda r: r["aggregates"].update(extra={"mean": 1.0, "low": 1.0, "high": 1.0, "n": 1}), ["aggregates.extra"]),
+    (lambda r: r["aggregates"].update(extra={"mean": 1.0, "low": 1.0, "high": 1.0, "n_units": 1, "n_images": 1,
+                                             "reason": None}), ["aggregates.extra"]),
 ])
 def test_each_aggregate_must_be_the_bootstrap_of_the_units(record, edit, expected):
     edit(record)
     assert paths(derivation_problems(record)) == expected
 
 
+def test_an_interval_must_be_the_cluster_bootstrap_of_the_images(wide):
+    assert derivation_problems(wide) == [] and wide["aggregates"]["psnr_gain"]["reason"] is None
+    high = wide["aggregates"]["psnr_gain"]["high"]
+    wide["aggregates"]["psnr_gain"]["high"] = high + 1e-4  # below the 1e-3 between two machines, above rounding
+    assert paths(derivation_problems(wide)) == ["aggregates.psnr_gain.high"]
+    wide["aggregates"]["psnr_gain"].update(high=high, low=None, reason="n too small: 12 images < 10")
+    assert paths(derivation_problems(wide)) == ["aggregates.psnr_gain.low", "aggregates.psnr_gain.reason"]
+
+
 def test_a_dropped_unit_shows_in_every_count(record):
     record["units"].pop()
     found = paths(aggregate_problems(record))
-    assert {f"aggregates.{name}.n" for name in ("psnr_roi", "positive", "diffusion_index")} <= set(found)
+    assert {f"aggregates.{name}.{count}" for name in ("psnr_roi", "positive", "diffusion_index")
+            for count in ("n_units", "n_images")} <= set(found)
 
 
 def test_an_edited_unit_count_fails_the_unit_and_its_aggregate(record):

@@ -1,55 +1,21 @@
-"""Bootstrap aggregates, the summary file and the suite-result schema, on hand-made numbers."""
+"""Assembled results, rewriting older files' aggregates, the summary file and the suite-result schema, on
+hand-made numbers (the interval itself: tests/analysis/test_bootstrap.py)."""
 
 import copy
 import json
+from typing import Any
 
-import numpy as np
 import pytest
 from handmade_results import TINY, make_result, make_unit, write_results
 
-from cem_bench.analysis.bootstrap import bootstrap_ci
+from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
-from cem_bench.core.metrics.catalog import METRICS
 from cem_bench.models import get_card
-from cem_bench.pipeline.aggregate import aggregate_units, assemble, build_summary, write_summary
+from cem_bench.pipeline.aggregate import assemble, build_summary, rewrite_aggregates, write_summary
 from cem_bench.pipeline.suites import load_suite
 from cem_bench.records.io import read_result, validate_result, write_result
 
-
-def test_mean_is_exact_and_the_interval_holds_it():
-    values = [1.0, 2.0, 4.0, 9.0]
-    ci = bootstrap_ci(values, resamples=1000, seed=3)
-    assert ci["mean"] == 4.0 and ci["n"] == 4 and 1.0 <= ci["low"] < 4.0 < ci["high"] <= 9.0
-
-
-def test_interval_matches_the_normal_approximation_on_many_units():
-    values = np.random.default_rng(7).normal(10.0, 2.0, 400)
-    ci = bootstrap_ci(values.tolist(), resamples=4000, seed=0)
-    half = 1.96 * values.std(ddof=1) / np.sqrt(values.size)
-    assert abs((ci["high"] - ci["low"]) / 2 - half) < 0.1 * half
-    assert abs((ci["high"] + ci["low"]) / 2 - values.mean()) < 0.1 * half
-
-
-def test_seed_and_level_control_the_interval():
-    values = [0.5, 3.0, 1.0, 7.0, 2.5]
-    assert bootstrap_ci(values, seed=1) == bootstrap_ci(values, seed=1)
-    assert bootstrap_ci(values, seed=1) != bootstrap_ci(values, seed=2)
-    wide, narrow = bootstrap_ci(values, level=0.95), bootstrap_ci(values, level=0.5)
-    assert wide["low"] < narrow["low"] < narrow["high"] < wide["high"]
-
-
-def test_undefined_values_are_left_out_and_counted():
-    assert bootstrap_ci([None, float("nan"), 2.0, 4.0], resamples=10)["n"] == 2
-    assert bootstrap_ci([None, None]) == {"mean": None, "low": None, "high": None, "n": 0}
-
-
-def test_units_are_resampled_jointly_across_metrics():
-    units = [make_unit("box-blur-3", "dn-s50", f"i{k}", psnr_roi=v, psnr_gain=2 * v)
-             for k, v in enumerate([1.0, 5.0, 2.0, 8.0])]
-    aggregates = aggregate_units(units, resamples=500, seed=0, level=0.95)
-    roi, gain = aggregates["psnr_roi"], aggregates["psnr_gain"]
-    assert (gain["low"], gain["mean"], gain["high"]) == pytest.approx((2 * roi["low"], 2 * roi["mean"], 2 * roi["high"]))
-    assert list(aggregates) == list(METRICS)
+GAINS = [0.1 * k ** 1.5 for k in range(12)]  # 12 images, one unit each: enough for an interval
 
 
 def test_summary_is_small_sorted_and_rounded(tmp_path):
@@ -67,7 +33,9 @@ def test_summary_is_small_sorted_and_rounded(tmp_path):
 def test_assembled_results_record_provenance_and_validate(tmp_path):
     record = make_result("box-blur-3", "dn-s50", [1.0, 2.0])
     validate_result(record, "suite_result")
-    assert record["suite"]["name"] == "tiny" and record["bootstrap"]["method"] == "percentile"
+    assert record["suite"]["name"] == "tiny" and record["schema_version"] == 2
+    assert record["bootstrap"] == {"method": "studentized cluster", "resampled": "images", "min_images": 10,
+                                   "resamples": 2000, "seed": 0, "level": 0.95}
     assert record["seeds"] == {"protocol": 0, "bootstrap": record["bootstrap"]["seed"]}
     assert record["model"]["card_tasks"] and record["environment"]["package_version"]
     path = write_result(record, tmp_path / "r.json", schema="suite_result")
@@ -89,7 +57,9 @@ def _broken(mutate):
 
 @pytest.mark.parametrize("mutate, where", [
     (lambda r: r.pop("units"), "<root>"),
-    (lambda r: r.update(schema_version=2), "schema_version"),
+    (lambda r: r.update(schema_version=3), "schema_version"),
+    (lambda r: r["bootstrap"].update(method="percentile"), "bootstrap/method"),
+    (lambda r: r["aggregates"]["psnr_gain"].pop("n_images"), "aggregates/psnr_gain"),
     (lambda r: r["model"].update(card_sha256="xyz"), "model/card_sha256"),
     (lambda r: r["aggregates"]["psnr_gain"].update(extra=1), "aggregates/psnr_gain"),
     (lambda r: r["aggregates"].pop("causal_radius"), "aggregates"),
@@ -119,3 +89,74 @@ def test_invalid_files_are_refused_on_read_and_never_written(tmp_path):
     assert not (tmp_path / "bad.json").exists()
     with pytest.raises(CemBenchError, match="does not match schema"):
         validate_result(record["units"][0] | {"metrics": {}}, "suite_result#unit")
+
+
+# --- rewriting the aggregates of files written by the older rule (schema version 1) -----------------------
+
+def legacy(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` as the older code wrote it: schema version 1, percentile bootstrap over units, ``n``."""
+    old = copy.deepcopy(record)
+    old["schema_version"] = 1
+    boot = old["bootstrap"]
+    old["bootstrap"] = {"method": "percentile", "resampled": "(image, ROI) units", "resamples": boot["resamples"],
+                        "seed": boot["seed"], "level": boot["level"]}
+    old["aggregates"] = {name: {"mean": ci["mean"], "low": ci["mean"], "high": ci["mean"], "n": ci["n_units"]}
+                         for name, ci in record["aggregates"].items()}
+    return old
+
+
+def write_raw(root, record: dict[str, Any]):
+    path = root / "tiny" / record["task"]["label"] / f"{record['model']['name']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def test_a_version_1_file_is_refused_on_read_with_the_way_to_rewrite_it(tmp_path):
+    path = write_raw(tmp_path, legacy(make_result("box-blur-3", "dn-s50", GAINS)))
+    with pytest.raises(CemBenchError, match="at schema_version: .*cem-bench aggregate --rewrite-aggregates"):
+        read_result(path, schema="suite_result")
+
+
+def test_rewrite_gives_what_assemble_gives_and_a_second_run_writes_nothing(tmp_path):
+    current = make_result("box-blur-3", "dn-s50", GAINS)
+    path = write_raw(tmp_path, legacy(current))
+    done = rewrite_aggregates(tmp_path)
+    assert done.rewritten == [path] and not done.current and not done.refused
+    assert json.loads(path.read_text()) == current and current["aggregates"]["psnr_gain"]["low"] is not None
+    text, stamp = path.read_text(), path.stat().st_mtime_ns
+    again = rewrite_aggregates(tmp_path, ["tiny"])
+    assert again.current == [path] and not again.rewritten and not again.refused
+    assert path.read_text() == text and path.stat().st_mtime_ns == stamp  # idempotent: the file is not touched
+
+
+def test_rewrite_refuses_files_that_contradict_themselves_and_leaves_them_as_they_are(tmp_path):
+    good = write_raw(tmp_path, legacy(make_result("box-blur-5", "dn-s50", GAINS)))
+    edited_map = legacy(make_result("box-blur-3", "dn-s50", GAINS, effect_range=0.5))
+    edited_map["units"][0]["ce"][0][1] = 0.75  # its unit metrics no longer follow from its map
+    edited_mean = legacy(make_result("identity", "dn-s50", GAINS))
+    edited_mean["aggregates"]["psnr_gain"]["mean"] += 1.0  # the stored mean is not its units' mean
+    bad = [write_raw(tmp_path, edited_map), write_raw(tmp_path, edited_mean)]
+    before = [path.read_text() for path in bad]
+    done = rewrite_aggregates(tmp_path)
+    assert done.rewritten == [good] and len(done.refused) == 2
+    assert "box-blur-3.json: refused" in done.refused[0] and "units[0].metrics" in done.refused[0]
+    assert "identity.json: refused, aggregates.psnr_gain" in done.refused[1]
+    assert [path.read_text() for path in bad] == before
+    with pytest.raises(CemBenchError, match="no results of suite nothing"):
+        rewrite_aggregates(tmp_path, ["nothing"])
+
+
+def test_the_aggregate_command_rewrites_then_writes_the_summary(tmp_path, capsys):
+    path = write_raw(tmp_path, legacy(make_result("box-blur-3", "dn-s50", GAINS)))
+    assert main(["aggregate", "--results", str(tmp_path), "--rewrite-aggregates"]) == 0
+    out = capsys.readouterr().out
+    assert f"rewrote {path}" in out and "1 file(s) rewritten, 0 already current, 0 refused" in out
+    assert (tmp_path / "summary.json").is_file()
+    assert main(["aggregate", "--results", str(tmp_path), "--rewrite-aggregates"]) == 0
+    assert "0 file(s) rewritten, 1 already current" in capsys.readouterr().out
+    path.write_text("{")
+    assert main(["aggregate", "--results", str(tmp_path), "--rewrite-aggregates"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cem-bench: error: refused: {path}: not a readable suite result") and err.count("\n") == 1
+    assert main(["aggregate", "--results", str(tmp_path), "--suite", "tiny"]) == 2

@@ -48,9 +48,10 @@ def test_serial_run_writes_one_file_per_model_and_task(serial_run):
     record = json.loads(written[0].read_text())
     assert record["aggregates"]["psnr_gain"]["mean"] > 0 and len(record["units"]) == 1
     # LAM's Diffusion Index sits beside CEM's metrics for SR models only.
-    assert record["aggregates"]["lam_di"] == {"mean": None, "low": None, "high": None, "n": 0}
+    assert record["aggregates"]["lam_di"] == {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0,
+                                              "reason": "no unit defines it"}
     sr = json.loads((out / "tiny" / "sr-x2" / "bicubic-x2.json").read_text())
-    assert 0 < sr["units"][0]["metrics"]["lam_di"] < 100 and sr["aggregates"]["lam_di"]["n"] == 1
+    assert 0 < sr["units"][0]["metrics"]["lam_di"] < 100 and sr["aggregates"]["lam_di"]["n_units"] == 1
 
 
 def test_every_unit_records_whether_the_screen_and_crop_ran_and_the_backend(serial_run):

@@ -2,20 +2,25 @@
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from handmade_results import PROTOCOL, TINY, make_result, write_results
 
+from cem_bench.analysis.cluster import ImageMean
 from cem_bench.analysis.coverage import Coverage, PairCoverage
 from cem_bench.cli import main
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.version import __version__
-from cem_bench.report.leaderboard import rank, render, render_with_coverage
+from cem_bench.report.leaderboard import cells_caption, rank, render, render_with_coverage
+
+WIDE = [1.0, 3.0] * 6  # box-blur-3's gains: 12 images, one unit each, enough for an interval
 
 
 @pytest.fixture
 def results(tmp_path):
     records = [
-        make_result("box-blur-3", "dn-s50", [1.0, 3.0], effect_range=0.5),
+        make_result("box-blur-3", "dn-s50", WIDE, effect_range=0.5),
         make_result("box-blur-5", "dn-s50", [4.0, 4.0], effect_range=0.25),
         make_result("identity", "dn-s50", [0.0], multi_task=True),
         make_result("bicubic-x2", "sr-x2", [0.25]),
@@ -36,10 +41,21 @@ def test_one_table_per_task_sorted_by_gain_with_intervals(results):
     dn = section(text, "dn-s50")
     assert [row.split("|")[1].strip() for row in dn] == ["box-blur-5", "box-blur-3", "identity"]
     cells = [cell.strip() for cell in dn[1].split("|")]
-    assert "2.00 [1.00, 3.00]" in cells  # gain of box-blur-3: mean [low, high]
-    assert "4.00" in [cell.strip() for cell in dn[0].split("|")]  # a constant shows its mean only
+    low, high = ImageMean(np.array(WIDE)).interval()  # the cluster interval of the 12 image means
+    assert f"2.00 [{low:.2f}, {high:.2f}]" in cells and high - low > 0.5  # gain of box-blur-3: mean [low, high]
+    assert "4.00" in [cell.strip() for cell in dn[0].split("|")]  # 2 images: the mean only
     assert "–" in cells  # an undefined aggregate (causal radius of all-zero maps)
     assert [row.split("|")[1].strip() for row in section(text, "sr-x2")] == ["bicubic-x2"]
+
+
+def test_the_caption_names_the_method_and_the_number_of_images(results):
+    text = render(results, "tiny")
+    assert ("its 95% interval from the studentized cluster bootstrap over the n images (ROIs of an image resampled "
+            "together); with fewer than 10 images, the mean alone. n = 1–12 images here.") in text
+    assert "percentile" not in text
+    three = pd.DataFrame({"level": [0.95, 0.95], "psnr_gain": [{"n_images": 3}, {"n_images": 3}]})
+    assert "n = 3 images here, fewer than 10: cells show the mean only" in cells_caption(three)
+    assert "n = 13 images here. Rows" in cells_caption(three.assign(psnr_gain=[{"n_images": 13}] * 2))
 
 
 def test_header_multi_task_table_and_citation(results):
@@ -79,7 +95,7 @@ def test_leaderboard_command_writes_the_file(results, tmp_path, capsys):
 def test_a_file_that_contradicts_itself_is_refused_and_nothing_is_written(results, tmp_path, capsys):
     path = results / "tiny" / "dn-s50" / "box-blur-3.json"
     record = json.loads(path.read_text())
-    record["aggregates"]["psnr_gain"]["mean"] = 42.0  # was printed as "42.00 [1.00, 3.00]"
+    record["aggregates"]["psnr_gain"]["mean"] = 42.0  # would be printed as "42.00 [low, high]"
     path.write_text(json.dumps(record))
     out = tmp_path / "reports" / "board.md"
     assert main(["leaderboard", "--suite", str(TINY), "--results", str(results), "--out", str(out)]) == 2

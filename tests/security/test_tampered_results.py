@@ -40,9 +40,12 @@ TAMPERINGS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "one CE value -> 99.0": (_set_effect, "units[0].metrics.positive_sum"),
     "a unit's psnr_roi +5 dB": (lambda r: _bump(r, "units", 0, "metrics", "psnr_roi", by=5.0), "units[0].metrics.psnr_gain"),
     "an aggregate mean -> 42.0": (lambda r: r["aggregates"]["psnr_gain"].update(mean=42.0), "aggregates.psnr_gain.mean"),
-    "an aggregate CI bound": (lambda r: _bump(r, "aggregates", "psnr_roi", "low", by=-0.3), "aggregates.psnr_roi.low"),
+    # 3 images: no interval stored; one made up is caught like an edited one
+    "an aggregate CI bound": (lambda r: r["aggregates"]["psnr_roi"].update(low=r["aggregates"]["psnr_roi"]["mean"] - 0.3),
+                              "aggregates.psnr_roi.low"),
     "a unit's block count": (lambda r: _bump(r, "units", 1, "metrics", "negative", by=1), "units[1].metrics.negative"),
-    "an aggregate count": (lambda r: _bump(r, "aggregates", "diffusion_index", "n", by=-1), "aggregates.diffusion_index.n"),
+    "an aggregate count": (lambda r: _bump(r, "aggregates", "diffusion_index", "n_units", by=-1),
+                           "aggregates.diffusion_index.n_units"),
     "a unit dropped, n kept": (lambda r: r["units"].pop(), "aggregates.psnr_roi.mean"),
 }
 

@@ -68,7 +68,8 @@ class TaskSpec(StrictModel):
 
 
 class BootstrapSettings(StrictModel):
-    """Percentile bootstrap over a model's (image, ROI) units: ``resamples`` draws from ``seed``."""
+    """The aggregates' studentized cluster bootstrap over a result's images: ``resamples`` draws from ``seed``
+    for a ``level`` interval (``cem_bench.analysis.bootstrap``)."""
 
     resamples: int = Field(default=2000, ge=1)
     seed: int = Field(default=0, ge=0)

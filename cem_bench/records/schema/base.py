@@ -81,6 +81,20 @@ def _schema_version(value: Any) -> Any:
 SchemaVersion = Annotated[Literal[1], BeforeValidator(_schema_version)]
 
 
+def _suite_schema_version(value: Any) -> Any:
+    # A suite result's aggregates changed meaning in version 2 (an interval over images, not over units):
+    # a version 1 file is refused with the way to rewrite it, never read as if it were the new kind.
+    if isinstance(value, bool):
+        raise ValueError("must be the integer 2")
+    if _integral_float(value) == 1:
+        raise ValueError("version 1 suite results hold intervals over (image, ROI) units; rewrite their "
+                         "aggregates from their units with `cem-bench aggregate --rewrite-aggregates`")
+    return _integral_float(value)
+
+
+SuiteSchemaVersion = Annotated[Literal[2], BeforeValidator(_suite_schema_version)]
+
+
 # --- numbers ----------------------------------------------------------------------------------------------
 
 class _AsJsonNumber:

@@ -1,5 +1,10 @@
 """A suite result file, one per (model, task) (``aggregate.assemble``): was ``schemas/suite_result.schema.json``.
 
+Version 2 (``schema_version``): aggregates with an interval over images (``n_units``, ``n_images``, ``reason``;
+``bootstrap.method`` "studentized cluster"). Version 1 files (a percentile bootstrap over (image, ROI) units,
+``n``) are refused with a pointer to ``cem-bench aggregate --rewrite-aggregates``, which rewrites them from
+their stored units.
+
 Its units are also cached one per file (``runner.score_unit``) and validated alone, as the old
 ``suite_result#unit`` fragment; :data:`models.KINDS` maps every old ``suite_result#DEF`` name to a model here.
 """
@@ -27,10 +32,10 @@ from cem_bench.records.schema.base import (
     Percent,
     PositiveInt,
     SampleCounts,
-    SchemaVersion,
     Sha256,
     Size2,
     StrictRecord,
+    SuiteSchemaVersion,
     omitted,
 )
 from cem_bench.records.schema.cem import Acceleration, Backend, EffectRange, Grid, Roi, TaskName
@@ -65,12 +70,16 @@ class SuiteTask(OpenModel):  # $defs/task
 
 
 class CI(StrictRecord):  # $defs/ci
-    """A bootstrap mean and interval; null when no unit defined the metric (``n`` = 0)."""
+    """One metric's aggregate (``analysis.bootstrap.image_ci``): the mean over the units that define it and the
+    interval over images; ``low``/``high`` null with a ``reason`` below the minimum number of images, every
+    number null when no unit defines the metric."""
 
     mean: Number | None
     low: Number | None
     high: Number | None
-    n: NonNegativeInt
+    n_units: NonNegativeInt
+    n_images: NonNegativeInt
+    reason: str | None = Field(description="why there is no interval (null when there is one)")
 
 
 class MapMetrics(StrictRecord):
@@ -177,7 +186,11 @@ class Seeds(OpenModel):
 
 
 class Bootstrap(OpenModel):
-    method: Literal["percentile"]
+    """How the aggregates' intervals were drawn: a studentized cluster bootstrap over images."""
+
+    method: Literal["studentized cluster"]
+    resampled: Literal["images"]
+    min_images: PositiveInt
     resamples: PositiveInt
     seed: NonNegativeInt
     level: OpenFraction
@@ -214,7 +227,7 @@ class SuiteResult(StrictRecord):
     model_config = ConfigDict(title="cem-bench suite result of one (model, task): every (image, ROI) unit and "
                                     "bootstrap aggregates")
 
-    schema_version: SchemaVersion
+    schema_version: SuiteSchemaVersion
     suite: SuiteInfo
     protocol: SuiteProtocol
     task: SuiteTask
