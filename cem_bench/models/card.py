@@ -104,6 +104,14 @@ class ValidationPoint(StrictModel):
     psnr: dict[str, float]  # task label -> PSNR
 
 
+class FineTunedFrom(StrictModel):
+    """The published weights a zoo model was fine-tuned from (its config's ``init``)."""
+
+    file: str  # in the shared assets' checkpoints/ folder
+    sha256: Sha256Text
+    new_parameters: list[str] = Field(default_factory=list)  # absent from that file: initialised from the seed
+
+
 class Training(StrictModel):
     """Provenance of a model trained by ``cem-bench train``: how long, on what, and its validation curve."""
 
@@ -114,6 +122,15 @@ class Training(StrictModel):
     resumed_at: list[int] = Field(default_factory=list)  # iterations after which training was resumed
     validation_crops: int = Field(ge=1)
     curve: list[ValidationPoint] = Field(min_length=1)
+    fine_tuned_from: FineTunedFrom | None = None  # None: trained from scratch
+
+    @model_serializer(mode="wrap")
+    def _without_absent_base(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Trained from scratch: dumps as before the field existed (card_sha256 unchanged).
+        data = handler(self)
+        if self.fine_tuned_from is None:
+            data.pop("fine_tuned_from", None)
+        return data
 
 
 class ModelCard(StrictModel):

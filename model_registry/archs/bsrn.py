@@ -32,15 +32,35 @@ One ESDB (nf = C channels, distilled d = C / 2; GELU everywhere)::
 
 The bilinear resize spreads every pixel's pooled statistics over the whole block: the attention is
 image-wide, so one output pixel depends on the entire input.
+
+Optional contrast-aware channel attention (``attention``; the default ``none`` is the NTIRE entry
+exactly, which dropped it). The BSRN paper's full block has, after the ESA, IMDN's CCA: per channel,
+the contrast (standard deviation) plus the mean of the feature map -> 1x1 reduce (C -> C / 16) ->
+ReLU -> 1x1 expand -> sigmoid gate that multiplies the channel. ``channel`` takes the statistics over
+the whole feature map (global, as in the paper); ``window`` over non-overlapping ``window`` x ``window``
+tiles of the (low-resolution) feature map, each tile gated by its own statistics, exactly the tiling of
+the zoo's ``zoo_rcan`` window attention (:func:`~model_registry.archs.zoo_rcan.window_mean`: partial
+edge tiles use their own pixels, so any size is exact, no padding). Both variants have the same
+parameters. The gate is ``2 * sigmoid`` with the expand conv zero-initialised (see
+:class:`ContrastChannelAttention`), so a network built from the NTIRE weights plus a fresh CCA computes
+exactly the published network until training moves the gate.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model_registry.archs.zoo_rcan import spread_windows, window_mean
+
 MIN_INPUT = 15  # the ESA's stride-2 conv and 7x7 / stride-3 max-pool need at least one output pixel
+Attention = Literal["none", "channel", "window"]
+# A flat region has variance 0, where sqrt's slope is infinite (NaN gradients): the variance is floored
+# here (std >= 1e-4, far below the features' scale) and E[x^2] - E[x]^2's rounding can never go negative.
+VARIANCE_FLOOR = 1e-8
 
 
 class Pointwise(nn.Module):
@@ -91,10 +111,59 @@ class ESA(nn.Module):
         return x * torch.sigmoid(self.conv4(spread + self.conv_f(reduced)))
 
 
-class ESDB(nn.Module):
-    """Efficient separable distillation block (named ``B1`` ... ``B5`` in the checkpoint)."""
+def contrast_statistics(x: torch.Tensor, window: int | None) -> torch.Tensor:
+    """Per channel, standard deviation + mean over the whole map (``window=None``) or over each
+    non-overlapping ``window`` x ``window`` tile (``[B, C, ceil(H / w), ceil(W / w)]``).
 
-    def __init__(self, channels: int) -> None:
+    Both come from averages of ``x`` and ``x^2`` (population variance, as IMDN's ``stdv_channels``).
+
+    >>> x = torch.tensor([[1.0, 3.0, 5.0, 9.0], [1.0, 3.0, 5.0, 9.0]]).view(1, 1, 2, 4)
+    >>> contrast_statistics(x, 2).flatten().tolist()  # tiles (1, 3, 1, 3): 1 + 2; (5, 9, 5, 9): 2 + 7
+    [3.0, 9.0]
+    """
+    if window is None:
+        mean, square = x.mean(dim=(2, 3), keepdim=True), (x * x).mean(dim=(2, 3), keepdim=True)
+    else:
+        mean, square = window_mean(x, window), window_mean(x * x, window)
+    return (square - mean * mean).clamp_min(VARIANCE_FLOOR).sqrt() + mean
+
+
+class ContrastChannelAttention(nn.Module):
+    """IMDN's / the BSRN paper's contrast-aware channel attention (CCA), global or per window.
+
+    Gate: ``2 * sigmoid(expand(relu(reduce(std + mean))))`` with ``expand`` zero-initialised. Why not the
+    paper's plain sigmoid: a new gate in a *published* network must start as the identity, or fine-tuning
+    starts from a damaged network; a plain sigmoid is 1 only when saturated (bias ~ +5), where its slope is
+    ~0.007 and the attention could hardly learn in a short fine-tune. ``2 * sigmoid(0) = 1`` exactly, with
+    slope 0.5. The factor 2 does not change what the block can compute: the ESDB multiplies the gated
+    features by its learnt per-channel scale ``cw`` next, which absorbs any constant factor.
+    """
+
+    def __init__(self, channels: int, window: int | None = None, reduction: int = 16) -> None:
+        super().__init__()
+        self.window = window
+        hidden = max(1, channels // reduction)
+        self.conv_du = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, 1))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The reduce conv as torch initialises it, the expand conv zero: the gate starts at exactly 1."""
+        self.conv_du[0].reset_parameters()
+        nn.init.zeros_(self.conv_du[2].weight)
+        nn.init.zeros_(self.conv_du[2].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = 2.0 * torch.sigmoid(self.conv_du(contrast_statistics(x, self.window)))
+        if self.window is not None:
+            gate = spread_windows(gate, self.window, x.shape[-2:])
+        return x * gate
+
+
+class ESDB(nn.Module):
+    """Efficient separable distillation block (named ``B1`` ... ``B5`` in the checkpoint); ``attention``
+    adds a CCA after the ESA (``B<n>.cca.*``, absent from the NTIRE checkpoint)."""
+
+    def __init__(self, channels: int, attention: Attention = "none", window: int = 8) -> None:
         super().__init__()
         distilled = channels // 2
         self.c1_d = Pointwise(channels, distilled)
@@ -108,6 +177,8 @@ class ESDB(nn.Module):
         self.esa = ESA(channels)
         self.cw = nn.Parameter(torch.ones(1, channels))
         self.conv_out = Pointwise(channels, channels)
+        # Built last, so the other layers draw the same random numbers as in the published layout.
+        self.cca = None if attention == "none" else ContrastChannelAttention(channels, window if attention == "window" else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         d1, r1 = F.gelu(self.c1_d(x)), F.gelu(self.c1_r(x) + x)
@@ -115,6 +186,8 @@ class ESDB(nn.Module):
         d3, r3 = F.gelu(self.c3_d(r2)), F.gelu(self.c3_r(r2) + r2)
         r4 = F.gelu(self.c4(r3))
         fused = self.esa(self.c5(torch.cat([d1, d2, d3, r4], dim=1)))
+        if self.cca is not None:
+            fused = self.cca(fused)
         return self.conv_out(fused * self.cw[:, :, None, None]) + x
 
 
@@ -131,18 +204,26 @@ class PixelShuffleDirect(nn.Module):
 
 
 class BSRN(nn.Module):
-    """BSRN for a fixed ``upscale``; the NTIRE 2022 entry is ``BSRN(upscale=4, nf=48, num_blocks=5)``."""
+    """BSRN for a fixed ``upscale``; the NTIRE 2022 entry is ``BSRN(upscale=4, nf=48, num_blocks=5)``.
 
-    def __init__(self, upscale: int = 4, in_nc: int = 3, out_nc: int = 3, nf: int = 48, num_blocks: int = 5) -> None:
+    ``attention`` (``none``, ``channel``, ``window``) and ``window`` add the CCA to every block (module docstring).
+    """
+
+    def __init__(self, upscale: int = 4, in_nc: int = 3, out_nc: int = 3, nf: int = 48, num_blocks: int = 5,
+                 attention: Attention = "none", window: int = 8) -> None:
         super().__init__()
         if upscale < 1:
             raise ValueError("upscale must be a positive integer")
+        if attention not in ("none", "channel", "window"):
+            raise ValueError(f"attention must be none, channel or window, got {attention!r}")
+        if window < 1:
+            raise ValueError("window must be at least 1")
         self.scale = upscale
         self.num_blocks = num_blocks
         self.fea_conv = BSConv(in_nc * 4, nf)
         # Named B1 ... Bn as in the published checkpoint.
         for index in range(1, num_blocks + 1):
-            self.add_module(f"B{index}", ESDB(nf))
+            self.add_module(f"B{index}", ESDB(nf, attention, window))
         self.c1 = Pointwise(nf * num_blocks, nf)
         self.c2 = BSConv(nf, nf)
         self.upsampler = PixelShuffleDirect(upscale, nf, out_nc)

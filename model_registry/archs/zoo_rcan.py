@@ -48,6 +48,16 @@ def window_mean(x: torch.Tensor, window: int) -> torch.Tensor:
     return F.avg_pool2d(x, window, window, ceil_mode=True)
 
 
+def spread_windows(values: torch.Tensor, window: int, size: tuple[int, int] | torch.Size) -> torch.Tensor:
+    """Per-tile ``values`` (as :func:`window_mean` gives them) back over their tiles' pixels, cropped to ``size``.
+
+    >>> spread_windows(torch.tensor([[[[1.0, 2.0]]]]), 2, (1, 3)).flatten().tolist()
+    [1.0, 1.0, 2.0]
+    """
+    spread = values.repeat_interleave(window, dim=2).repeat_interleave(window, dim=3)
+    return spread[..., : size[0], : size[1]]
+
+
 class WindowMean(nn.Module):
     """:func:`window_mean` as a module, to stand in for RCAN's ``AdaptiveAvgPool2d(1)``."""
 
@@ -70,8 +80,7 @@ class WindowChannelAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gate = self.attention(x)  # one gate per channel and window
-        gate = gate.repeat_interleave(self.window, dim=2).repeat_interleave(self.window, dim=3)
-        return x * gate[..., : x.shape[2], : x.shape[3]]
+        return x * spread_windows(gate, self.window, x.shape[-2:])
 
 
 class ZooRCAN(nn.Module):

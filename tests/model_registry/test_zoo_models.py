@@ -2,6 +2,11 @@
 
 The summary's ``config_sha256`` ties weights to the exact config they were trained from: editing a
 config without retraining (`cem-bench train CONFIG`) fails here.
+
+A config is *pending* (planned, not trained yet) when it has none of the three: no weights, no summary
+and no card (cards only come with weights). A pending config must still validate and keep its pair's
+rules; once training writes the three files it is checked like every shipped one. Weights, a summary or
+a card alone, without the other two, fail here.
 """
 
 from __future__ import annotations
@@ -12,16 +17,32 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import needs_assets
 from PIL import Image
 
 from cem_bench import Protocol, score
 from cem_bench.core.images import file_sha256, read_rgb
 from cem_bench.models import get_card, load_model, registered_cards
+from cem_bench.models.loading import build_network
+from cem_bench.models.train.base_weights import load_base
+from cem_bench.models.train.loop import card_skeleton
 from cem_bench.models.train.outputs import MAX_WEIGHTS_BYTES, WEIGHTS_DIR, ZOO_DIR
 from cem_bench.models.train.recipe import Schedule, read_config
 from cem_bench.models.weights import find_weights
+from model_registry import CARDS_DIR
 
-CONFIGS = sorted((ZOO_DIR / "configs").glob("*.yaml"))
+ALL_CONFIGS = sorted((ZOO_DIR / "configs").glob("*.yaml"))
+
+
+def outputs_of(path: Path) -> list[Path]:
+    """The files training writes for a config (weights, summary, card) that exist."""
+    name = path.stem
+    return [p for p in (WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.train.json", CARDS_DIR / f"{name}.yaml")
+            if p.exists()]
+
+
+CONFIGS = [path for path in ALL_CONFIGS if outputs_of(path)]  # trained and shipped
+PENDING = [path for path in ALL_CONFIGS if not outputs_of(path)]  # planned: none of the three files yet
 
 
 def test_the_zoo_has_every_pair():
@@ -29,6 +50,33 @@ def test_the_zoo_has_every_pair():
     zoo_cards = {name for name in registered_cards() if name.startswith("zoo-")}
     assert zoo_cards == names and len(names) == 13
     assert {read_config(path).finding for path in CONFIGS} == {1, 2, 3}
+    assert all(len(outputs_of(path)) == 3 for path in CONFIGS), "weights, summary and card come together"
+
+
+@pytest.mark.parametrize("path", PENDING, ids=lambda path: path.stem)
+def test_a_pending_config_is_valid_and_builds(path: Path):
+    config = read_config(path)
+    assert config.name == path.stem
+    network = build_network(card_skeleton(config))
+    with torch.no_grad():
+        out = network(torch.rand(1, 3, 16, 16))
+    assert out.shape == (1, 3, 16 * config.scale, 16 * config.scale)
+
+
+@needs_assets
+@pytest.mark.parametrize("path", [p for p in ALL_CONFIGS if read_config(p).init is not None], ids=lambda path: path.stem)
+def test_fine_tuning_starts_exactly_at_the_published_model(path: Path):
+    """The network before its first step computes what the registered model of the same checkpoint computes."""
+    config = read_config(path)
+    published = [name for name in registered_cards() if (card := get_card(name)).weights is not None
+                 and card.weights.sha256 == config.init.sha256]
+    assert published, f"no registered card has the weights {config.init.file}"
+    torch.manual_seed(config.train.seed)
+    network = build_network(card_skeleton(config)).eval()
+    load_base(network, config.init, config.train.seed)
+    x = torch.rand(1, 3, 24, 20)
+    with torch.no_grad():
+        assert torch.equal(network(x), load_model(published[0]).network(x))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.stem)
@@ -49,24 +97,29 @@ def test_card_weights_and_summary_match_the_config(path: Path):
     assert len(summary["validation"]) == len(config.tasks)
     model = load_model(config.name)
     assert model.parameter_count() == card.params == summary["params"]
-    with torch.no_grad():
-        out = model(torch.rand(1, 3, 12, 12))
-    assert out.shape == (1, 3, 12 * config.scale, 12 * config.scale) and torch.isfinite(out).all()
+    with torch.no_grad():  # 16 px: BSRN's spatial attention needs 15
+        out = model(torch.rand(1, 3, 16, 16))
+    assert out.shape == (1, 3, 16 * config.scale, 16 * config.scale) and torch.isfinite(out).all()
 
 
 def test_members_of_a_pair_share_data_seed_and_schedule():
     pairs: dict[str, list] = defaultdict(list)
-    for path in CONFIGS:
+    for path in ALL_CONFIGS:
         config = read_config(path)
         pairs[config.pair].append(config)
-    assert set(pairs) == {"rcan-dn", "rcan-sr", "multitask", "depth-sr"}
+    assert set(pairs) == {"rcan-dn", "rcan-sr", "multitask", "depth-sr", "bsrn-sr"}
     for members in pairs.values():
         assert len({member.train for member in members}) == 1
         assert len({member.data for member in members}) == 1  # same training images
+        assert all(member.init == members[0].init for member in members)  # same published start, if any
         assert len({member.differs for member in members}) == len(members)
-    for pair in ("rcan-dn", "rcan-sr"):  # the attention variants differ only in the attention switch
-        kwargs = [{k: v for k, v in m.architecture.kwargs.items() if k != "attention"} for m in pairs[pair]]
+        if members[0].init is not None:  # fine-tuned pairs: every member sees the very same batches
+            assert members[0].train.samples == "pair"
+    for pair, switches in (("rcan-dn", {"attention"}), ("rcan-sr", {"attention"}), ("bsrn-sr", {"attention", "window"})):
+        # the attention variants differ only in the attention switch (and, for bsrn, the window it pools over)
+        kwargs = [{k: v for k, v in m.architecture.kwargs.items() if k not in switches} for m in pairs[pair]]
         assert all(k == kwargs[0] for k in kwargs)
+        assert len({m.architecture.name for m in pairs[pair]}) == 1
     assert len({str(m.architecture) for m in pairs["multitask"]}) == 1  # one backbone, different data
 
 

@@ -87,6 +87,31 @@ def differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = ""
     return names
 
 
+def _present(dump: dict[str, Any], dotted: str) -> bool:
+    """Whether the dotted field name is a key path of ``dump``.
+
+    >>> _present({"train": {"lr": 1}}, "train.lr"), _present({"train": {}}, "train.samples")
+    (True, False)
+    """
+    node: Any = dump
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def config_changes(saved: dict[str, Any], config: TrainConfig) -> list[str]:
+    """The fields in which ``config`` differs from the config dump a checkpoint was written with.
+
+    A field added to the recipe after the checkpoint was written, and left at its default, trains as
+    before the field existed: it is not a change (a checkpoint of a run in progress stays resumable).
+    """
+    explicit = config.model_dump(mode="json", exclude_defaults=True)
+    return [name for name in differences(saved, config.model_dump(mode="json"))
+            if _present(saved, name) or _present(explicit, name)]
+
+
 def load(path: Path, config: TrainConfig) -> dict[str, Any]:
     """The checkpoint at ``path``, checked to belong to ``config``; anything wrong is one line."""
     try:
@@ -95,7 +120,7 @@ def load(path: Path, config: TrainConfig) -> dict[str, Any]:
         raise CemBenchError(f"cannot read checkpoint {path}: {str(error).splitlines()[0] if str(error) else error!r}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CemBenchError(f"{path} is not a cem-bench training checkpoint (format {FORMAT})")
-    changed = differences(state["config"], config.model_dump(mode="json"))
+    changed = config_changes(state["config"], config)
     if changed:
         raise CemBenchError(f"checkpoint {path} was written for another config (differs in {', '.join(changed)}): "
                             "resume with the same config and --iterations, or delete it to start over")

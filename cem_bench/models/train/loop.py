@@ -2,7 +2,8 @@
 
 Determinism: the network is initialised after ``torch.manual_seed(seed)``; every random draw of the
 data (which image, crop position, flip/rotation, task, degradation seed) comes from one CPU generator
-seeded by ``(seed, "zoo-train", name)``; ``torch.use_deterministic_algorithms`` is on and the thread
+seeded by ``(seed, "zoo-train", name)`` (or ``(seed, "zoo-train", "pair", pair)`` with ``samples: pair``, so
+the members of a pair see the same batches); ``torch.use_deterministic_algorithms`` is on and the thread
 count is fixed by the recipe. Two runs on the same machine and torch build give bitwise-equal weights,
 and so does a run killed and resumed from its last checkpoint (:mod:`.checkpoint`).
 """
@@ -29,6 +30,7 @@ from cem_bench.core.tasks import Task
 from cem_bench.models.card import ModelCard
 from cem_bench.models.loading import RestorationModel, build_network
 from cem_bench.models.train import checkpoint
+from cem_bench.models.train.base_weights import load_base
 from cem_bench.models.train.data import PatchSampler, training_set, validation_set
 from cem_bench.models.train.pairs import make_batch
 from cem_bench.models.train.recipe import TrainConfig
@@ -44,6 +46,7 @@ class TrainRun:
     validation: dict[str, dict[str, float]] = field(default_factory=dict)  # final, per task label
     seconds: float = 0.0  # training time, summed over resumed sessions
     resumed_at: list[int] = field(default_factory=list)  # iterations after which a session resumed
+    new_keys: tuple[str, ...] = ()  # fine-tuning: the parameters the published weights lacked (seeded fresh)
 
 
 @contextlib.contextmanager
@@ -117,6 +120,15 @@ def validate(network: nn.Module, config: TrainConfig, tasks: list[Task],
     return scores
 
 
+def parameter_groups(network: nn.Module, lr_new: float | None, new_keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The optimiser's groups: every parameter at the schedule's lr, or the new layers apart at ``lr_new``."""
+    if lr_new is None or not new_keys:
+        return [{"params": list(network.parameters())}]
+    named = list(network.named_parameters())
+    return [{"params": [p for name, p in named if name not in new_keys]},
+            {"params": [p for name, p in named if name in new_keys], "lr": lr_new}]
+
+
 def _resume(state: dict[str, Any], network: nn.Module, optimizer: torch.optim.Optimizer,
             decay: torch.optim.lr_scheduler.LRScheduler, gen: torch.Generator, run: TrainRun) -> int:
     """Put every state back as the checkpoint saw it (global RNGs last: building the network drew from
@@ -148,7 +160,8 @@ def _start(config: TrainConfig, checkpointing: checkpoint.Checkpointing | None, 
 
 
 def train(config: TrainConfig, log: Any = None, checkpointing: checkpoint.Checkpointing | None = None) -> TrainRun:
-    """Train ``config``'s network from scratch, or from ``checkpointing``'s checkpoint when it resumes one.
+    """Train ``config``'s network from scratch (or from its ``init`` weights), or from ``checkpointing``'s
+    checkpoint when it resumes one.
 
     ``log`` (e.g. ``print``) receives progress lines. With ``checkpointing``, the whole training state is
     saved every ``every`` iterations and after the last (:mod:`.checkpoint`); a resumed run continues
@@ -161,11 +174,18 @@ def train(config: TrainConfig, log: Any = None, checkpointing: checkpoint.Checkp
     with reproducible(schedule.threads):
         torch.manual_seed(schedule.seed)
         network = build_network(card_skeleton(config)).train()
-        gen = generator(schedule.seed, "zoo-train", config.name)
+        # Also when resuming (the checkpoint then overwrites it): the base must still be there and unchanged.
+        base = None if config.init is None else load_base(network, config.init, schedule.seed)
+        if base is not None and log is not None and resumed is None:
+            log(f"{config.name}: fine-tuning from {config.init.base_name} ({base.path}); new: {len(base.new_keys)} "
+                "parameters" + (f" ({', '.join(base.new_keys[:2])}, …)" if base.new_keys else ""))
+        draws = ("zoo-train", config.name) if schedule.samples == "name" else ("zoo-train", "pair", config.pair)
+        gen = generator(schedule.seed, *draws)
         sampler = PatchSampler(images, schedule.patch, gen)
-        optimizer = torch.optim.Adam(network.parameters(), lr=schedule.lr, betas=(0.9, 0.99))
+        new_keys = () if base is None else base.new_keys
+        optimizer = torch.optim.Adam(parameter_groups(network, schedule.lr_new, new_keys), lr=schedule.lr, betas=(0.9, 0.99))
         decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, schedule.iterations, eta_min=schedule.lr_min)
-        run = TrainRun(network)
+        run = TrainRun(network, new_keys=new_keys)
         done = 0 if resumed is None else _resume(resumed, network, optimizer, decay, gen, run)
         started, before = time.perf_counter(), run.seconds
 

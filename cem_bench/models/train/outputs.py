@@ -60,6 +60,34 @@ def beats_baseline(run: TrainRun) -> bool:
     return all(scores["psnr"] > scores["baseline"] for scores in run.validation.values())
 
 
+def fine_tuned_from(config: TrainConfig, run: TrainRun) -> dict[str, Any] | None:
+    """The published weights a fine-tuned model started from and the parameters they lacked; ``None``
+    for a model trained from scratch."""
+    if config.init is None:
+        return None
+    return {"file": config.init.file, "sha256": config.init.sha256, "new_parameters": list(run.new_keys)}
+
+
+def fine_tuning_sentence(config: TrainConfig, new_keys: tuple[str, ...]) -> str:
+    """The card notes' sentence on the published weights a model started from ('' when from scratch).
+
+    >>> from cem_bench.models.train.recipe import read_config
+    >>> from model_registry import ZOO_DIR
+    >>> config = read_config(ZOO_DIR / "configs" / "zoo-sr-bsrn-ca.yaml")
+    >>> fine_tuning_sentence(config, ("B1.cca.conv_du.0.weight",)).split(" (sha256")[0]
+    'Fine-tuned from bsrn_ntire2022_x4'
+    >>> fine_tuning_sentence(config, ("B1.cca.conv_du.0.weight",)).split("iterations")[1]
+    '; the 1 parameter tensor(s) it lacks (B*.cca.*) started from seed 0. '
+    """
+    init = config.init
+    if init is None:
+        return ""
+    new = (f"; the {len(new_keys)} parameter tensor(s) it lacks ({', '.join(init.new)}) started from seed "
+           f"{config.train.seed}" if new_keys else "")
+    return (f"Fine-tuned from {init.base_name} (sha256 {init.sha256}, shared assets' checkpoints/{init.file}) "
+            f"for {config.train.iterations} iterations{new}. ")
+
+
 def summary(config: TrainConfig, config_path: Path, run: TrainRun, weights_path: Path, digest: str) -> dict[str, Any]:
     schedule = config.train
     return {
@@ -82,11 +110,12 @@ def summary(config: TrainConfig, config_path: Path, run: TrainRun, weights_path:
         "resumed_at": run.resumed_at,
         "torch": torch.__version__,
         "data": describe(config.data),
-    }
+    } | ({} if config.init is None else {"fine_tuned_from": fine_tuned_from(config, run)})
 
 
 def training_provenance(config: TrainConfig, config_path: Path, run: TrainRun) -> dict[str, Any]:
-    """The card's ``training`` block: iterations, wall time, resumes and the validation curve."""
+    """The card's ``training`` block: iterations, wall time, resumes, the validation curve and, when
+    fine-tuned, the published weights it started from."""
     return {
         "config": str(shown_path(config_path)),
         "data": config.data,
@@ -97,7 +126,7 @@ def training_provenance(config: TrainConfig, config_path: Path, run: TrainRun) -
         "curve": [{"iteration": entry["iteration"],
                    "psnr": {label: scores["psnr"] for label, scores in entry["validation"].items()}}
                   for entry in run.history],
-    }
+    } | ({} if config.init is None else {"fine_tuned_from": fine_tuned_from(config, run)})
 
 
 def card(config: TrainConfig, config_path: Path, run: TrainRun, weights_file: str, digest: str) -> dict[str, Any]:
@@ -109,8 +138,9 @@ def card(config: TrainConfig, config_path: Path, run: TrainRun, weights_file: st
         f"cem-bench reference zoo, finding {config.finding}, pair '{config.pair}'. Differs from the other "
         f"members of its pair only in: {config.differs}. Reproduce with `cem-bench train {shown_path(config_path)}` "
         f"(CPU, {schedule.threads} thread(s), seed {schedule.seed}, {schedule.iterations} iterations of batch "
-        f"{schedule.batch}, {schedule.patch}px ground-truth patches, L1, Adam lr {schedule.lr:g} cosine to "
-        f"{schedule.lr_min:g}). {DATA_NOTES[config.data]} Final validation PSNR (held-out crops): {scores}. "
+        f"{schedule.batch}, {schedule.patch}px ground-truth patches, L1, Adam lr {schedule.lr:g}"
+        f"{'' if schedule.lr_new is None else f' (new layers {schedule.lr_new:g})'} cosine to "
+        f"{schedule.lr_min:g}). {fine_tuning_sentence(config, run.new_keys)}{DATA_NOTES[config.data]} Final validation PSNR (held-out crops): {scores}. "
         "Small and CPU-trained: see docs/zoo.md for what it can and cannot show."
     )
     return {
