@@ -46,6 +46,10 @@ HYPOTHESIS = ("Global-receptive-field mechanisms such as channel attention may b
               "makes a denoiser involve more of the input without making it restore the ROI better.")
 DN = Pair("DN", "dn-s50", "zoo-dn-rcan-ca", "zoo-dn-rcan-noca", "zoo-dn-rcan-")
 SR = Pair("SR", "sr-x4", "zoo-sr-rcan-ca", "zoo-sr-rcan-noca", "zoo-sr-rcan-")
+# Descriptive only (added 2026-11-30, before any of its results existed): BSRN-S fine-tuned with and without
+# its channel attention from the same published weights (docs/zoo.md, pair bsrn-sr).
+SR_BSRN = Pair("SR (BSRN)", "sr-x4", "zoo-sr-bsrn-ca", "zoo-sr-bsrn-noca", "zoo-sr-bsrn-")
+FAMILIES = (DN, SR, SR_BSRN)
 MARGIN_DB = 0.10  # equivalence margin of the gain difference: below it a PSNR difference is negligible
 TEST = (
     f"Paired over (image, ROI) units of {DN.task}: Δgain = psnr_gain({DN.ca}) − psnr_gain({DN.noca}) and "
@@ -55,7 +59,8 @@ TEST = (
     "input without changing denoising by the margin); *not supported* when Δgain's 95% interval lies entirely "
     f"beyond ±{MARGIN_DB:.2f} dB or Δnz's entirely below 0; otherwise, with a model left out or fewer than 10 "
     f"images, *inconclusive*. The same differences for {SR.ca} − {SR.noca} on {SR.task} are the contrast, and "
-    "every other member of the two RCAN families (window or local pooling) minus its noca model is described."
+    "every other member of the two RCAN families (window or local pooling) minus its noca model is described, as "
+    f"is the fine-tuned BSRN family ({SR_BSRN.prefix}*) on {SR_BSRN.task}."
 )
 LIMITS = ("Small RCAN-style zoo models trained for 600–1,000 iterations on CPU (attention may be under-trained, "
           "which would understate its effect).")
@@ -101,7 +106,7 @@ def primary(units: pd.DataFrame) -> Primary:
 
 def _pair_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     rows = []
-    for pair in (DN, SR):
+    for pair in FAMILIES:
         names = members(units, pair) or [pair.ca]
         for name in names:
             role = ("test" if pair is DN else "contrast") if name == pair.ca else "descriptive"
@@ -120,7 +125,7 @@ def _pair_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
 
 def _model_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     rows = []
-    for pair in (DN, SR):
+    for pair in FAMILIES:
         for name in [pair.noca, *members(units, pair)]:
             data = select(units, name, pair.task)
             if not len(data):

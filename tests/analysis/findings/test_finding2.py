@@ -73,3 +73,26 @@ def test_the_pairs_are_the_zoo_rcan_families():
     for pair, family in ((finding2.DN, "rcan-dn"), (finding2.SR, "rcan-sr")):
         names = {c["name"] for c in configs if c["pair"] == family}
         assert {pair.ca, pair.noca} <= names and all(name.startswith(pair.prefix) for name in names)
+
+
+def test_the_bsrn_family_is_described_but_does_not_decide(tmp_path):
+    bsrn = []
+    for member, blocks in (("ca", 3), ("noca", 1), ("win16", 2)):
+        units = [map_unit("zoo-sr-bsrn-" + member, "sr-x4", name, roi, 1.0 + wobble(i, k), effect_map(roi, 0.3, blocks))
+                 for i, name, k, roi in image_grid(13)]
+        bsrn.append(map_result("zoo-sr-bsrn-" + member, "sr-x4", units))
+    write_results(tmp_path, records(wobble, lambda i, k: 2 + i % 2) + bsrn)
+    result = analyse_all(load_units(tmp_path, "tiny"))[1]
+    assert result.verdict.verdict == "supported"  # the DN pair alone decides
+    rows = {row[1]: row for row in result.tables[0].rows}
+    assert rows["zoo-sr-bsrn-ca − zoo-sr-bsrn-noca"][0] == "SR (BSRN)"
+    assert rows["zoo-sr-bsrn-ca − zoo-sr-bsrn-noca"][2] == "contrast" and rows["zoo-sr-bsrn-ca − zoo-sr-bsrn-noca"][5] == "2.0"
+    assert rows["zoo-sr-bsrn-win16 − zoo-sr-bsrn-noca"][2:6] == ("descriptive", "13", "0.00", "1.0")
+    assert "zoo-sr-bsrn-win16" in {row[1] for row in result.tables[1].rows}
+
+
+def test_the_bsrn_family_is_the_fine_tuned_pair():
+    configs = [yaml.safe_load(path.read_text()) for path in ZOO.glob("*.yaml")]
+    names = {c["name"] for c in configs if c["pair"] == "bsrn-sr"}
+    pair = finding2.SR_BSRN
+    assert {pair.ca, pair.noca} <= names and all(name.startswith(pair.prefix) for name in names)
