@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from cem_bench.core.errors import CemBenchError
 
@@ -64,6 +72,17 @@ class StrictModel(BaseModel):
     (a typo must not be silently ignored) and a validated value cannot change afterwards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields added after files were fingerprinted: left out of the dump while None, so every file written
+    # before a field existed keeps its hash (card_sha256, suite hash, unit fingerprints).
+    OMIT_WHEN_NONE: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_late_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        for name in self.OMIT_WHEN_NONE:
+            if getattr(self, name) is None:
+                data.pop(name, None)
+        return data
 
 
 def validate_yaml(model: type[Model], raw: str, what: str) -> Model:

@@ -4,10 +4,9 @@ square crop cut from it: the one description suites, datasets and report galleri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic import Field, field_validator
 
 from cem_bench.core.assets import asset_path
 from cem_bench.core.config import Sha256Text, StrictModel
@@ -32,14 +31,7 @@ class ImageSource(StrictModel):
     # Content hash of the (cropped) image (``array_sha256``): a suite that fixes it refuses any other pixels.
     sha256: Sha256Text | None = None
 
-    @model_serializer(mode="wrap")
-    def _omit_unset_hash(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Suites that fix no hash serialise exactly as before the field existed: their hashes and the
-        # fingerprints of their units do not change.
-        data = handler(self)
-        if self.sha256 is None:
-            data.pop("sha256", None)
-        return data
+    OMIT_WHEN_NONE = ("sha256",)
 
     @field_validator("crop")
     @classmethod

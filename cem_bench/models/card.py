@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from cem_bench.core.config import Sha256Text, StrictModel, read_yaml_file
 
@@ -124,13 +124,7 @@ class Training(StrictModel):
     curve: list[ValidationPoint] = Field(min_length=1)
     fine_tuned_from: FineTunedFrom | None = None  # None: trained from scratch
 
-    @model_serializer(mode="wrap")
-    def _without_absent_base(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Trained from scratch: dumps as before the field existed (card_sha256 unchanged).
-        data = handler(self)
-        if self.fine_tuned_from is None:
-            data.pop("fine_tuned_from", None)
-        return data
+    OMIT_WHEN_NONE = ("fine_tuned_from",)
 
 
 class ModelCard(StrictModel):
@@ -147,14 +141,7 @@ class ModelCard(StrictModel):
     analytic: bool = False  # ground-truth model with exact, known causal support
     training: Training | None = None  # written by `cem-bench train` (zoo models)
 
-    @model_serializer(mode="wrap")
-    def _without_absent_training(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A card without training provenance dumps as before the field existed, so its card_sha256 (which
-        # fingerprints every stored result of the model) does not change.
-        data = handler(self)
-        if self.training is None:
-            data.pop("training", None)
-        return data
+    OMIT_WHEN_NONE = ("training",)
 
     @property
     def task_names(self) -> frozenset[str]:
