@@ -89,6 +89,21 @@ def test_pairs_are_the_benchmark_degradations():
     assert len(set(seeds)) == len(seeds)
 
 
+def test_a_batch_uses_the_generator_alike_whatever_the_number_of_tasks():
+    """With ``samples: pair`` a multi-task family's members share one generator seed; since a batch of one, two or
+    three tasks draws the same amount from it, every member sees the same patches and degradation seeds at every
+    iteration (the mixed model with its own task per sample)."""
+    tasks = [get_task("dn", sigma=50), get_task("sr", scale=4), get_task("dr")]
+    patches = PatchSampler(training_images(), 16, generator(0, "p")).sample(4)
+    states, seeds = [], []
+    for count in (1, 2, 3):
+        gen = generator(0, "pair")
+        seeds.append(replay_seeds(gen.get_state(), len(patches), count)[1])
+        make_batch(tasks[:count], patches, gen, upsample_input=True)
+        states.append(gen.get_state())
+    assert all(torch.equal(state, states[0]) for state in states) and seeds[0] == seeds[1] == seeds[2]
+
+
 def test_sr_pairs_without_pre_upsampling_are_low_resolution():
     patches = PatchSampler(training_images(), 16, generator(0, "p")).sample(2)
     inputs, targets, _ = make_batch([get_task("sr", scale=4)], patches, generator(0))

@@ -7,6 +7,8 @@ one-sided tests that the mixed model has fewer significant blocks *and* a narrow
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 
 from cem_bench.analysis.findings.data import select
@@ -34,6 +36,23 @@ ALL = "zoo-mt-all"
 SINGLE = {"dn-s50": "zoo-mt-dn", "dr": "zoo-mt-dr"}
 # the SR member enters when it and the mixed model both have results on its task (the zoo has none yet)
 OPTIONAL = {"sr-x4": "zoo-mt-sr"}
+
+
+class Family(NamedTuple):
+    """A mixed model and the same backbone trained on each of its tasks alone (task label -> model)."""
+
+    label: str
+    mixed: str
+    singles: dict[str, str]
+
+
+# Descriptive only (amendment 2026-11-30, written before any result of these models existed; docs/findings.md):
+# zoo II's three-task model with its SR member, and the same comparison on a backbone with global channel
+# attention. Neither enters the primary test.
+DESCRIPTIVE = (
+    Family("SRResNet, DN+DR+SR", "zoo-mt-all3", {"dn-s50": "zoo-mt-dn", "dr": "zoo-mt-dr", "sr-x4": "zoo-mt-sr"}),
+    Family("RCAN with channel attention, DN+DR", "zoo-mtca-all", {"dn-s50": "zoo-mtca-dn", "dr": "zoo-mtca-dr"}),
+)
 TEST = (
     f"{ALL} against the single-task model of each task ({', '.join(f'{m} on {t}' for t, m in SINGLE.items())}; "
     f"{', '.join(f'{m} on {t}' for t, m in OPTIONAL.items())} when both models have results there), paired per "
@@ -42,7 +61,8 @@ TEST = (
     "Primary test: intersection–union of the one-sided tests Δnz < 0 and Δrange < 0, p = the larger p, studentized "
     "cluster bootstrap over images. *Supported* when its Holm-adjusted p ≤ 0.05; *not supported* when either 95% "
     "interval lies entirely above 0; otherwise, with a required model left out or fewer than 10 images, "
-    "*inconclusive*. Each task alone, raw counts and radii are described."
+    "*inconclusive*. Each task alone, raw counts and radii are described, and so, outside the test, are "
+    + "; ".join(f"{f.mixed} against {', '.join(f.singles.values())}" for f in DESCRIPTIVE) + "."
 )
 LIMITS = ("Small, briefly CPU-trained zoo backbone; how much of each task the mixed model saw in training decides part "
           "of any difference (the zoo's retraining with equal per-task training is what makes the pair fair).")
@@ -92,33 +112,53 @@ def primary(units: pd.DataFrame) -> Primary:
     return Primary(p, nonzero.n, statement, power, contrary)
 
 
+def _delta_cells(a: pd.DataFrame, b: pd.DataFrame) -> tuple[str, ...]:
+    """Images and the paired differences a − b (significant and raw counts and ranges); dashes without pairs."""
+    if not len(a) or not len(b):
+        return ("0", "–", "–", "–", "–")
+    cells = [Estimate.of(paired_mean(a, b, column)).text(d) for column, d in
+             (("sig_nonzero", 1), ("sig_effect_range", 3), ("nonzero", 1), ("effect_range", 3))]
+    return (str(paired_mean(a, b, "sig_nonzero").n), *cells)
+
+
 def _delta_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
     used = tasks(units)
     mixed, single = pairs(units) if not missing(units) else (units.iloc[:0], units.iloc[:0])
     scopes = [("pooled (the test)", mixed, single)]
     scopes += [(task, select(units, ALL, task), select(units, model, task)) for task, model in used.items()]
+    return tuple((scope, *_delta_cells(a, b)) for scope, a, b in scopes)
+
+
+def _family_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
+    """The descriptive families: pooled over the tasks where both models have results, then each task."""
     rows = []
-    for scope, a, b in scopes:
-        if not len(a) or not len(b):
-            rows.append((scope, "0", "–", "–", "–", "–"))
-            continue
-        cells = [Estimate.of(paired_mean(a, b, column)).text(d) for column, d in
-                 (("sig_nonzero", 1), ("sig_effect_range", 3), ("nonzero", 1), ("effect_range", 3))]
-        rows.append((scope, str(paired_mean(a, b, "sig_nonzero").n), *cells))
+    for family in DESCRIPTIVE:
+        both = [(task, select(units, family.mixed, task), select(units, model, task))
+                for task, model in family.singles.items()]
+        both = [(task, a, b) for task, a, b in both if len(a) and len(b)]
+        pooled = ((pd.concat([a for _, a, _ in both]), pd.concat([b for _, _, b in both])) if both
+                  else (units.iloc[:0], units.iloc[:0]))
+        rows.append((family.label, f"pooled ({', '.join(task for task, _, _ in both) or 'no task with both'})",
+                     *_delta_cells(*pooled)))
+        rows += [(family.label, f"{task}: {family.mixed} − {model}",
+                  *_delta_cells(select(units, family.mixed, task), select(units, model, task)))
+                 for task, model in family.singles.items()]
     return tuple(rows)
 
 
 def _model_rows(units: pd.DataFrame) -> tuple[tuple[str, ...], ...]:
+    shown = [(task, name) for task, model in {**SINGLE, **OPTIONAL}.items() for name in (model, ALL)]
+    shown += [(task, name) for family in DESCRIPTIVE for task, model in family.singles.items()
+              for name in (model, family.mixed)]
     rows = []
-    for task, model in {**SINGLE, **OPTIONAL}.items():
-        for name in (model, ALL):
-            data = select(units, name, task)
-            if not len(data):
-                rows.append((task, name, "0", "no results", "–", "–", "–", "–"))
-                continue
-            rows.append((task, name, str(data["image"].nunique()), estimate(data, "sig_nonzero").text(1),
-                         estimate(data, "nonzero").text(1), estimate(data, "sig_effect_range").text(3),
-                         radius_summary(data).text(), estimate(data, "psnr_gain").text(2)))
+    for task, name in dict.fromkeys(shown):  # in order, each (task, model) once
+        data = select(units, name, task)
+        if not len(data):
+            rows.append((task, name, "0", "no results", "–", "–", "–", "–"))
+            continue
+        rows.append((task, name, str(data["image"].nunique()), estimate(data, "sig_nonzero").text(1),
+                     estimate(data, "nonzero").text(1), estimate(data, "sig_effect_range").text(3),
+                     radius_summary(data).text(), estimate(data, "psnr_gain").text(2)))
     return tuple(rows)
 
 
@@ -132,5 +172,9 @@ def analyse(units: pd.DataFrame) -> Finding:
         Table("Per-model means, 95% intervals over images (radius: median, '≥' where the image edge censors it).",
               ("task", "model", "images", "non-zero (sig.)", "non-zero (raw)", "effect range (sig., dB)",
                "causal radius (sig.)", "gain (dB)"), _model_rows(units)),
+        Table("Descriptive families, outside the test (amendment 2026-11-30): mixed model − the same backbone "
+              "trained on one task, paired per (task, image, ROI), averaged per image; 95% intervals over images.",
+              ("family", "scope", "images", "Δnz (sig.)", "Δrange (sig., dB)", "Δnz (raw)", "Δrange (raw, dB)"),
+              _family_rows(units)),
     )
     return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, primary(units), tables, LIMITS)
