@@ -50,7 +50,7 @@ PENDING = [path for path in ALL_CONFIGS if not outputs_of(path)]  # planned: non
 def test_the_zoo_has_every_pair():
     names = {path.stem for path in CONFIGS}
     zoo_cards = {name for name in registered_cards() if name.startswith("zoo-")}
-    assert zoo_cards == names and len(names) == 13
+    assert zoo_cards == names and len(names) >= 13  # the first zoo, plus zoo II members as they are trained
     assert {read_config(path).finding for path in CONFIGS} == {1, 2, 3}
     assert all(len(outputs_of(path)) == 3 for path in CONFIGS), "weights, summary and card come together"
 
