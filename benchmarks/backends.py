@@ -132,7 +132,9 @@ def prepare_variant(variant: str, model: torch.nn.Module, x: torch.Tensor, task:
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
-    """(25th percentile, median, 75th percentile)."""
+    """(25th percentile, median, 75th percentile); one value is all three (a single round)."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
     low, mid, high = statistics.quantiles(values, n=4, method="inclusive")
     return low, mid, high
 
