@@ -31,6 +31,8 @@ from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS
 METHOD = "studentized cluster"  # ``bootstrap.method`` of a result file
 RESAMPLED = "images"  # ``bootstrap.resampled``: what one draw picks
 NO_UNIT = "no unit defines it"
+# The aggregate of a metric no unit defines (also what files written before a metric existed stand for).
+UNDEFINED = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
 
 
 def too_small(n_images: int, minimum: int = MIN_IMAGES) -> str:
@@ -61,7 +63,7 @@ def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: i
     numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
     finite = numbers[~np.isnan(numbers)]
     if finite.size == 0:
-        return {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
+        return dict(UNDEFINED)
     per_image = image_means(pd.DataFrame({"image": list(images), "value": numbers}), "value").to_numpy()
     estimate = ImageMean(per_image, resamples=resamples, seed=seed, minimum=minimum)
     ci: dict[str, Any] = {"mean": _stored(finite.mean()), "low": None, "high": None, "n_units": int(finite.size),

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from cem_bench.analysis.bootstrap import NO_UNIT, aggregate_units
+from cem_bench.analysis.bootstrap import UNDEFINED, aggregate_units
 from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI, BlockGrid
@@ -32,12 +32,23 @@ from cem_bench.core.metrics.catalog import METRICS, stored_metric
 from cem_bench.records.io import ce_array
 
 ROUNDING_TOL = 2e-6  # stored numbers have 6 decimals; a difference of two of them may move by 2 units
-UNDEFINED = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
 AGGREGATE_KEYS = ("mean", "low", "high", "n_units", "n_images", "reason")
 EXACT_KEYS = ("n_units", "n_images", "reason")
 # A hostile file could ask for a bootstrap of any size: re-deriving it draws resamples x images indices
 # (int64). The suites draw ~1e4-1e5; refuse far beyond that instead of exhausting memory.
 MAX_BOOTSTRAP_DRAWS = 20_000_000
+
+
+def too_many_draws(resamples: int, units: list[dict[str, Any]]) -> str | None:
+    """Why re-deriving a bootstrap of ``resamples`` over these units' images is refused, or None.
+
+    >>> too_many_draws(10**9, [{"image": {"id": "a"}}])
+    '1000000000 resamples of 1 images are beyond 20,000,000 draws'
+    """
+    images = len({unit["image"]["id"] for unit in units})
+    if resamples * images > MAX_BOOTSTRAP_DRAWS:
+        return f"{resamples} resamples of {images} images are beyond {MAX_BOOTSTRAP_DRAWS:,} draws"
+    return None
 
 
 def near(a: float | None, b: float | None, tol: float) -> bool:
@@ -113,10 +124,9 @@ def aggregate_problems(record: dict[str, Any], where: str = "") -> list[str]:
     stay absent only where no unit defines it)."""
     prefix = f"{where}." if where else ""
     boot, units = record["bootstrap"], record["units"]
-    images = len({unit["image"]["id"] for unit in units})
-    if boot["resamples"] * images > MAX_BOOTSTRAP_DRAWS:
-        return [f"{prefix}bootstrap.resamples: {boot['resamples']} resamples of {images} images are beyond "
-                f"{MAX_BOOTSTRAP_DRAWS:,} draws; its aggregates were not re-derived"]
+    refused = too_many_draws(boot["resamples"], units)
+    if refused:
+        return [f"{prefix}bootstrap.resamples: {refused}; its aggregates were not re-derived"]
     problems = []
     if boot["min_images"] != MIN_IMAGES:  # the rule is the code's, not the file's
         problems.append(f"{prefix}bootstrap.min_images: committed {boot['min_images']}, the rule is {MIN_IMAGES}")
@@ -137,18 +147,24 @@ def aggregate_problems(record: dict[str, Any], where: str = "") -> list[str]:
     return problems
 
 
+def units_problems(record: dict[str, Any], where: str = "") -> list[str]:
+    """Derived numbers of a result's units that do not follow from their maps and PSNRs (its aggregates
+    are not looked at)."""
+    prefix = f"{where}." if where else ""
+    return [p for index, unit in enumerate(record["units"]) for p in unit_problems(unit, f"{prefix}units[{index}]")]
+
+
 def derivation_problems(record: dict[str, Any], where: str = "") -> list[str]:
     """Every derived number of a (schema-valid) suite result that does not follow from its maps and units,
     one ``path: committed X, derived Y`` line each (``where`` prefixes the paths)."""
-    prefix = f"{where}." if where else ""
-    problems = [p for index, unit in enumerate(record["units"]) for p in unit_problems(unit, f"{prefix}units[{index}]")]
-    return problems + aggregate_problems(record, where)
+    return units_problems(record, where) + aggregate_problems(record, where)
 
 
-def require_consistent(record: dict[str, Any], source: str) -> None:
+def require_consistent(record: dict[str, Any], source: str, aggregates: bool = True) -> None:
     """Raise a one-line :class:`CemBenchError` when ``record`` (read from ``source``) contradicts itself:
-    a leaderboard or summary must not print numbers that its own file's maps and units do not give."""
-    problems = derivation_problems(record)
+    a leaderboard or summary must not print numbers that its own file's maps and units do not give.
+    ``aggregates=False`` checks the units only (for aggregates the caller has just derived from them)."""
+    problems = derivation_problems(record) if aggregates else units_problems(record)
     if problems:
         more = f" (and {len(problems) - 1} more: `cem-bench check` lists them)" if len(problems) > 1 else ""
         raise CemBenchError(f"{source}: refused, its numbers do not follow from its own maps and units: "

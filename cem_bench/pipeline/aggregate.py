@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cem_bench.analysis.bootstrap import METHOD, NO_UNIT, RESAMPLED, aggregate_units
+from cem_bench.analysis.bootstrap import METHOD, RESAMPLED, UNDEFINED, aggregate_units
 from cem_bench.analysis.cluster import MIN_IMAGES
-from cem_bench.analysis.consistency import MAX_BOOTSTRAP_DRAWS, ROUNDING_TOL, near, require_consistent
+from cem_bench.analysis.consistency import ROUNDING_TOL, near, require_consistent, too_many_draws
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
@@ -68,6 +68,12 @@ def bootstrap_settings(resamples: Any, seed: Any, level: Any) -> dict[str, Any]:
             "seed": seed, "level": level}
 
 
+def suite_folders(root: Path) -> list[str]:
+    """The suites with a results folder under ``root`` (hidden folders such as ``.units`` are not suites)."""
+    return sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")) \
+        if root.is_dir() else []
+
+
 @dataclass
 class Rewrite:
     """What :func:`rewrite_aggregates` did: files rewritten, files already current, files refused (why)."""
@@ -105,18 +111,16 @@ def _rederived(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         old = record["aggregates"]
     except (OSError, ValueError, TypeError, KeyError) as error:
         raise CemBenchError(f"{path}: not a readable suite result ({type(error).__name__}: {error})") from None
-    undefined = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
     replaced = {"schema_version": SUITE_SCHEMA_VERSION, "bootstrap": settings,
-                "aggregates": {name: undefined for name in METRICS}}
+                "aggregates": {name: UNDEFINED for name in METRICS}}
     candidate = {key: replaced.get(key, value) for key, value in record.items()}
     validate_result(candidate, "suite_result")  # units and settings, before anything is drawn from them
-    images = len({unit["image"]["id"] for unit in candidate["units"]})
-    if settings["resamples"] * images > MAX_BOOTSTRAP_DRAWS:
-        raise CemBenchError(f"{path}: {settings['resamples']} resamples of {images} images are beyond "
-                            f"{MAX_BOOTSTRAP_DRAWS:,} draws")
+    refused = too_many_draws(settings["resamples"], candidate["units"])
+    if refused:
+        raise CemBenchError(f"{path}: {refused}")
     candidate["aggregates"] = aggregate_units(candidate["units"], settings["resamples"], settings["seed"],
                                               settings["level"])
-    require_consistent(candidate, str(path))  # every unit's metrics follow from its map
+    require_consistent(candidate, str(path), aggregates=False)  # every unit's metrics follow from its map
     problem = _stored_mean_problem(old, candidate["aggregates"])
     if problem:
         raise CemBenchError(f"{path}: refused, {problem}")
@@ -132,11 +136,7 @@ def rewrite_aggregates(results_dir: str | Path, suites: Sequence[str] | None = N
     their definition; only the intervals change): a file that fails is refused and left as it is.
     """
     root = Path(results_dir)
-    if suites is not None:
-        names = list(suites)
-    else:
-        names = sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")) \
-            if root.is_dir() else []
+    names = list(suites) if suites is not None else suite_folders(root)
     absent = [name for name in names if not (root / name).is_dir()]
     if absent:
         raise CemBenchError(f"no results of suite {absent[0]} under {root}")
@@ -163,9 +163,7 @@ def build_summary(results_dir: str | Path) -> dict[str, Any]:
     """
     root = Path(results_dir)
     summary: dict[str, Any] = {}
-    suites = sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")) \
-        if root.is_dir() else []
-    for suite in suites:
+    for suite in suite_folders(root):
         for path in result_files(root, suite):
             record = read_result(path, schema="suite_result")
             require_consistent(record, str(path))

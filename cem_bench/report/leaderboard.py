@@ -24,7 +24,7 @@ from tabulate import tabulate
 from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
 from cem_bench.analysis.agreement import HEADERS as AGREEMENT_HEADERS
 from cem_bench.analysis.agreement import agreement_rows
-from cem_bench.analysis.bootstrap import NO_UNIT
+from cem_bench.analysis.bootstrap import UNDEFINED
 from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.analysis.consistency import require_consistent
 from cem_bench.analysis.coverage import Coverage
@@ -35,7 +35,6 @@ from cem_bench.records.io import read_result, result_files
 from cem_bench.report.progress import coverage_line, coverage_section, progress_table
 
 SORT_KEY = "psnr_gain"
-MISSING = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
 
 
 def cells_caption(table: pd.DataFrame) -> str:
@@ -73,8 +72,8 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
                "multi_task": record["model"]["multi_task"], "protocol": record["protocol"]["id"],
                "units": len(record["units"]), "created": record["environment"]["created"],
                "level": record["bootstrap"]["level"]}
-        # MISSING: results written before a metric existed
-        row.update({name: record["aggregates"].get(name, MISSING) for name in (column.name for column in LEADERBOARD_COLUMNS)})
+        # UNDEFINED: results written before a metric existed
+        row.update({name: record["aggregates"].get(name, UNDEFINED) for name in (column.name for column in LEADERBOARD_COLUMNS)})
         rows.append(row)
     return pd.DataFrame(rows)
 
