@@ -39,7 +39,7 @@ the contrast (standard deviation) plus the mean of the feature map -> 1x1 reduce
 ReLU -> 1x1 expand -> sigmoid gate that multiplies the channel. ``channel`` takes the statistics over
 the whole feature map (global, as in the paper); ``window`` over non-overlapping ``window`` x ``window``
 tiles of the (low-resolution) feature map, each tile gated by its own statistics, exactly the tiling of
-the zoo's ``zoo_rcan`` window attention (:func:`~model_registry.archs.zoo_rcan.window_mean`: partial
+the zoo's ``zoo_rcan`` window attention (:func:`~model_registry.archs.windows.window_mean`: partial
 edge tiles use their own pixels, so any size is exact, no padding). Both variants have the same
 parameters. The gate is ``2 * sigmoid`` with the expand conv zero-initialised (see
 :class:`ContrastChannelAttention`), so a network built from the NTIRE weights plus a fresh CCA computes
@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_registry.archs.zoo_rcan import spread_windows, window_mean
+from model_registry.archs.windows import spread_windows, window_mean
 
 MIN_INPUT = 15  # the ESA's stride-2 conv and 7x7 / stride-3 max-pool need at least one output pixel
 Attention = Literal["none", "channel", "window"]

@@ -30,32 +30,13 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from model_registry.archs.windows import spread_windows, window_mean
 from model_registry.archs.zoo_skip import bilinear_skip
 from model_registry.compat import import_basicsr_archs
 
 Attention = Literal["channel", "none", "window"]
-
-
-def window_mean(x: torch.Tensor, window: int) -> torch.Tensor:
-    """Mean over non-overlapping ``window`` x ``window`` tiles; partial edge tiles use their own pixels.
-
-    >>> window_mean(torch.arange(16.0).view(1, 1, 4, 4), 2).flatten().tolist()
-    [2.5, 4.5, 10.5, 12.5]
-    """
-    return F.avg_pool2d(x, window, window, ceil_mode=True)
-
-
-def spread_windows(values: torch.Tensor, window: int, size: tuple[int, int] | torch.Size) -> torch.Tensor:
-    """Per-tile ``values`` (as :func:`window_mean` gives them) back over their tiles' pixels, cropped to ``size``.
-
-    >>> spread_windows(torch.tensor([[[[1.0, 2.0]]]]), 2, (1, 3)).flatten().tolist()
-    [1.0, 1.0, 2.0]
-    """
-    spread = values.repeat_interleave(window, dim=2).repeat_interleave(window, dim=3)
-    return spread[..., : size[0], : size[1]]
 
 
 class WindowMean(nn.Module):

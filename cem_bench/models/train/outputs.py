@@ -60,12 +60,13 @@ def beats_baseline(run: TrainRun) -> bool:
     return all(scores["psnr"] > scores["baseline"] for scores in run.validation.values())
 
 
-def fine_tuned_from(config: TrainConfig, run: TrainRun) -> dict[str, Any] | None:
-    """The published weights a fine-tuned model started from and the parameters they lacked; ``None``
-    for a model trained from scratch."""
+def fine_tuned_from(config: TrainConfig, run: TrainRun) -> dict[str, Any]:
+    """``{"fine_tuned_from": ...}``: the published weights a fine-tuned model started from and the parameters
+    they lacked, to merge into its summary and card; ``{}`` for a model trained from scratch (no key at all)."""
     if config.init is None:
-        return None
-    return {"file": config.init.file, "sha256": config.init.sha256, "new_parameters": list(run.new_keys)}
+        return {}
+    return {"fine_tuned_from": {"file": config.init.file, "sha256": config.init.sha256,
+                                "new_parameters": list(run.new_keys)}}
 
 
 def fine_tuning_sentence(config: TrainConfig, new_keys: tuple[str, ...]) -> str:
@@ -110,7 +111,7 @@ def summary(config: TrainConfig, config_path: Path, run: TrainRun, weights_path:
         "resumed_at": run.resumed_at,
         "torch": torch.__version__,
         "data": describe(config.data),
-    } | ({} if config.init is None else {"fine_tuned_from": fine_tuned_from(config, run)})
+    } | fine_tuned_from(config, run)
 
 
 def training_provenance(config: TrainConfig, config_path: Path, run: TrainRun) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def training_provenance(config: TrainConfig, config_path: Path, run: TrainRun) -
         "curve": [{"iteration": entry["iteration"],
                    "psnr": {label: scores["psnr"] for label, scores in entry["validation"].items()}}
                   for entry in run.history],
-    } | ({} if config.init is None else {"fine_tuned_from": fine_tuned_from(config, run)})
+    } | fine_tuned_from(config, run)
 
 
 def card(config: TrainConfig, config_path: Path, run: TrainRun, weights_file: str, digest: str) -> dict[str, Any]:
