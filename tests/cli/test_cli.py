@@ -116,3 +116,13 @@ def test_score_and_run_take_a_backend(gt_png, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(score_args(gt_png, tmp_path / "fast", "--backend", "onnxruntime", "--fast")) == 2
     assert capsys.readouterr().err == "cem-bench: error: --backend must be torch for a fast protocol (got 'onnxruntime')\n"
+
+
+def test_every_command_help_renders():
+    """argparse expands each help string only when --help is asked: a stray % there is a traceback."""
+    from cem_bench.cli import build_parser
+
+    parser = build_parser()
+    commands = next(action for action in parser._actions if isinstance(getattr(action, "choices", None), dict))
+    for name, sub in commands.choices.items():
+        assert "usage:" in sub.format_help(), name

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="output folder for result.json and cem.png")
     parser.add_argument("--yes", action="store_true",
                         help=f"run even when the plan says it may take over {format_seconds(MAX_SECONDS)} or over "
-                             f"{MEMORY_FRACTION:.0%} of the device's memory (the plan is printed to stderr first)")
+                             f"{MEMORY_FRACTION * 100:.0f}%% of the device's memory (the plan is printed to stderr first)")
     add_protocol_options(parser)
     add_runtime_options(parser, backend=True)
     add_acceleration_options(parser)
