@@ -31,7 +31,7 @@ from cem_bench.models.weights import find_weights
 from cem_bench.pipeline.aggregate import assemble, write_summary
 from cem_bench.pipeline.attribution import compute_lam
 from cem_bench.pipeline.executors import get_executor
-from cem_bench.pipeline.jobs import Estimate, Job, estimate_seconds, make_jobs, partial_path
+from cem_bench.pipeline.jobs import Estimate, Job, Reach, estimate_seconds, known_reach, make_jobs, partial_path
 from cem_bench.pipeline.plan import Unit, card_sha256, plan
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
@@ -209,11 +209,11 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
         deadline = time.monotonic() + budget
         if order not in ("cheapest", "expensive"):
             raise CemBenchError(f"order must be cheapest or expensive, got {order!r}")
-        estimates = {job: _estimate(job, suite, weights, device, backend) for job in jobs}
+        estimates = {job: _estimate(job, suite, out, weights, device, backend) for job in jobs}
         costs = {job: estimate.seconds for job, estimate in estimates.items()}
         sign = 1 if order == "cheapest" else -1  # a GPU takes the jobs a CPU would spend days on
         jobs = sorted(jobs, key=lambda job: (sign * costs[job], job.key))
-        tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, coarse-stage estimate "
+        tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, at most "
                    f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device "
                    f"{estimated_on(backend, list(estimates.values()))}")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
@@ -277,11 +277,15 @@ def failure_summary(failures: dict[Unit, BaseException]) -> str:
                      for message, keys in by_message.items())
 
 
-def _estimate(job: Job, suite: Suite, weights: dict[str, str] | None, device: str, backend: str) -> Estimate:
-    """The job's estimate on ``backend``; a model that cannot even be timed goes last (its job reports the error)."""
+def _estimate(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] | None, device: str,
+              backend: str) -> Estimate:
+    """The job's estimate on ``backend`` with its model's reach (one ROI screened once per (model, task), kept
+    in ``<out>/<suite>/.reach.json``); a model that cannot even be timed goes last (its job reports the error)."""
     try:
-        return estimate_seconds(job, suite, _load(job.first.card_ref, _weights_of(job, weights), device), device,
-                                backend)
+        model = _load(job.first.card_ref, _weights_of(job, weights), device)
+        reach: Reach | None = known_reach(job, suite, out, model, device) if weights is None or \
+            job.first.model not in weights else None  # other weights than the card's: not what the file keys
+        return estimate_seconds(job, suite, model, device, backend, reach)
     except CemBenchError:
         return Estimate(float("inf"), "none")
 
