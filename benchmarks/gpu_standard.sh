@@ -34,16 +34,8 @@ prepare)
   ;;
 run)
   MINUTES=${2:-8}
-  if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH=/tmp/site:$PWD
-  else
-    export PYTHONPATH=$PWD
-  fi
-  export CEM_BENCH_ASSETS=${CEM_BENCH_ASSETS:-$PWD/.assets}
+  source benchmarks/gpu_env.sh
   OUT=${OUT:?set OUT to the folder that comes back}
-  PY=${PYTHON:-python3}
-  [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && [ "${DEVICE:-cuda}" = cpu ] && PY=.venv/bin/python
   "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee "$OUT/env.txt"
   start=$(date +%s)
   "$PY" -m cem_bench.cli run --suite standard --out results --budget "${MINUTES}m" --order expensive \
