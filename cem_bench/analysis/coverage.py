@@ -12,13 +12,15 @@ units is done, pending otherwise (a job with some units done counts whole). Its 
 unit records: when the ROIs shared one run, every unit records that run's seconds, so the job took that
 long once (not nine times); when they ran separately, each unit records its own run and the job took
 their sum. Only jobs computed on a CPU in one go (no resumed samples) are timed: a GPU's seconds are not
-CPU time and a resumed job's record holds only its last part. No such job: the estimate is unknown.
+CPU time and a resumed job's record holds only its last part. No such job: *pending jobs x an upper bound
+of one job's seconds* when the caller has one (the pipeline's, from the model's kept reach: every sampled
+block's fine samples counted at one timed forward's speed), marked ``bounded``; else unknown.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,8 @@ class PairCoverage:
     images_done: int
     images_planned: int
     timed_jobs: int  # finished jobs the estimate is based on
-    seconds_left: float | None  # None: unknown (no finished CPU job to go by)
+    seconds_left: float | None  # None: unknown (no finished CPU job to go by, no bound)
+    bounded: bool = False  # seconds_left is an upper bound (no finished CPU job; module docstring)
 
     @property
     def complete(self) -> bool:
@@ -102,6 +105,11 @@ class Coverage:
         return sum(p.seconds_left for p in self.pairs if p.seconds_left is not None)
 
     @property
+    def bounded(self) -> int:
+        """Incomplete (model, task) pairs whose time left is an upper bound."""
+        return sum(p.bounded for p in self.pairs)
+
+    @property
     def unknown(self) -> int:
         """Incomplete (model, task) pairs whose time left is unknown."""
         return sum(p.seconds_left is None for p in self.pairs)
@@ -130,9 +138,11 @@ def job_seconds(records: Sequence[dict[str, Any]]) -> float | None:
     return seconds[0] if len(set(seconds)) == 1 else sum(seconds)
 
 
-def coverage(planned: Iterable[PlannedUnit], records: Iterable[dict[str, Any]]) -> Coverage:
+def coverage(planned: Iterable[PlannedUnit], records: Iterable[dict[str, Any]],
+             bounds: Mapping[tuple[str, str], float] | None = None) -> Coverage:
     """Coverage of every (model, task) in ``planned`` by the unit ``records``; records of units not
-    planned, or with another fingerprint than planned, do not count."""
+    planned, or with another fingerprint than planned, do not count. ``bounds``: an upper bound of one
+    job's CPU seconds per (model, task), used where no finished CPU job times it."""
     by_key = {unit.key: unit for unit in planned}
     done: dict[str, dict[str, Any]] = {}
     latest: str | None = None
@@ -147,18 +157,23 @@ def coverage(planned: Iterable[PlannedUnit], records: Iterable[dict[str, Any]]) 
     jobs: dict[tuple[str, str], dict[str, list[PlannedUnit]]] = {}
     for unit in sorted(by_key.values(), key=lambda u: u.key):
         jobs.setdefault((unit.model, unit.task), {}).setdefault(unit.image, []).append(unit)
-    pairs = [_pair(model, task, images, done) for (model, task), images in jobs.items()]
+    pairs = [_pair(model, task, images, done, (bounds or {}).get((model, task))) for (model, task), images in jobs.items()]
     return Coverage(tuple(sorted(pairs, key=lambda p: (p.task, p.model))), latest)
 
 
-def _pair(model: str, task: str, images: dict[str, list[PlannedUnit]], done: dict[str, dict[str, Any]]) -> PairCoverage:
+def _pair(model: str, task: str, images: dict[str, list[PlannedUnit]], done: dict[str, dict[str, Any]],
+          bound: float | None) -> PairCoverage:
     finished = [units for units in images.values() if all(unit.key in done for unit in units)]
     timed = [s for units in finished if (s := job_seconds([done[unit.key] for unit in units])) is not None]
     pending = len(images) - len(finished)
+    bounded = False
     if pending == 0:
         left: float | None = 0.0
+    elif timed:
+        left = pending * statistics.median(timed)
     else:
-        left = pending * statistics.median(timed) if timed else None
+        bounded = bound is not None
+        left = pending * bound if bound is not None else None
     return PairCoverage(model=model, task=task, units_done=sum(unit.key in done for units in images.values() for unit in units),
                         units_planned=sum(len(units) for units in images.values()), images_done=len(finished),
-                        images_planned=len(images), timed_jobs=len(timed), seconds_left=left)
+                        images_planned=len(images), timed_jobs=len(timed), seconds_left=left, bounded=bounded)

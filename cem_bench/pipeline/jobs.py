@@ -4,19 +4,15 @@ A job is the unit of work of the runner (and of an executor): ``score`` with eve
 is still to do, one map per ROI, each identical to a single-ROI run's. A budgeted run orders jobs by an
 estimate of their cost (cheapest first) and stops at its deadline; a job interrupted there keeps its
 finished samples in ``<out>/<suite>/.partial/<job key>.json`` and resumes from them in a later run.
-
-The estimate needs a model's *reach*: a local model (a CNN) samples only the blocks near each ROI, on a
-cropped input, while a model with a global operation samples every block of the whole image, and a timed
-forward alone cannot tell them apart (on the standard suite a local denoiser and a global SR model differ
-by an order of magnitude per job). So one ROI of each (model, task) is screened once (the scoring path's own
-gradient screen and crop check, no sampling) and what it found is kept in ``<out>/<suite>/.reach.json``.
+The estimate takes the model's reach (:mod:`cem_bench.pipeline.reach`): which blocks a ROI samples, on how
+large a crop.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,16 +21,12 @@ import torch
 
 from cem_bench.cem.backends import DEFAULT_BACKEND, serve
 from cem_bench.core.device import resolve_device
-from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.geometry import ROI, BlockGrid
-from cem_bench.models import get_card
-from cem_bench.pipeline.cost import RunCost
-from cem_bench.pipeline.plan import Unit, card_sha256
-from cem_bench.pipeline.scoring import score
+from cem_bench.pipeline.plan import Unit
+from cem_bench.pipeline.reach import Reach, forwards_bound
 from cem_bench.pipeline.suites import Suite
 
 PARTIAL_DIR = ".partial"
-REACH_FILE = ".reach.json"
 
 
 @dataclass(frozen=True)
@@ -91,56 +83,6 @@ def _forward_seconds(model_key: str, model: Any, shape: tuple[int, int], device:
     return best, served.report()["used"]
 
 
-@dataclass(frozen=True)
-class Reach:
-    """What the gradient screen and the crop check decided for one ROI of a (model, task): the blocks that
-    ROI samples and the model-input pixels of its intervention forwards over the whole input's (1: no crop)."""
-
-    candidates: int
-    share: float
-
-
-class _Planned(Exception):
-    """Stops a ``score`` call once its sampling plan is known: nothing is sampled."""
-
-
-def measure_reach(job: Job, suite: Suite, model: Any, device: str) -> Reach | None:
-    """The reach of the job's model on its middle ROI (the lattice's centre in the standard suite); None when
-    the run never reached a sampling plan (it then costs what a global model costs)."""
-    unit = job.units[len(job.units) // 2]
-    planned: list[RunCost] = []
-
-    def stop_at_plan(cost: RunCost) -> None:
-        if cost.sampling is not None:
-            planned.append(cost)
-            raise _Planned
-
-    try:
-        score(model, unit.task.build(), suite.image(unit.image).chosen().read(), ROI(*unit.roi),
-              protocol=suite.protocol, device=device, progress=False, on_cost=stop_at_plan)
-    except _Planned:
-        pass
-    if not planned:
-        return None
-    cost = planned[0]
-    (height, width), (in_h, in_w) = cost.sampling.input_shape, cost.input
-    return Reach(cost.candidates, height * width / (in_h * in_w))
-
-
-def known_reach(job: Job, suite: Suite, out: str | Path, model: Any, device: str) -> Reach | None:
-    """The job's reach from ``<out>/<suite>/.reach.json``, measured and added there when missing. The key holds
-    the card's hash and the suite's, so new weights or another protocol are screened again."""
-    path = Path(out) / suite.name / REACH_FILE
-    key = f"{job.first.model}|{job.first.task.label}|{card_sha256(get_card(job.first.card_ref))[:16]}|{suite.hash}"
-    known = json.loads(path.read_text()) if path.is_file() else {}
-    if key not in known:
-        reach = measure_reach(job, suite, model, device)
-        known = json.loads(path.read_text()) if path.is_file() else {}  # another run may have added some
-        known[key] = None if reach is None else asdict(reach)
-        atomic_write_bytes(path, (json.dumps(known, indent=1, sort_keys=True) + "\n").encode())
-    return None if known[key] is None else Reach(**known[key])
-
-
 def estimate_seconds(job: Job, suite: Suite, model: Any, device: str, backend: str = DEFAULT_BACKEND,
                      reach: Reach | None = None) -> Estimate:
     """A job's cost from one timed forward on ``backend`` and the model's ``reach``: every block its ROIs
@@ -157,14 +99,9 @@ def estimate_seconds(job: Job, suite: Suite, model: Any, device: str, backend: s
     key = f"{job.first.card_ref}/{task.label}"
     config = json.dumps({"task": task.describe()}, sort_keys=True)
     seconds, used = _forward_seconds(key, model, (height // task.scale, width // task.scale), device, backend, config)
-    per_block = suite.protocol.coarse + suite.protocol.fine
-    rois = len(job.units)
     if reach is None:
-        reach = Reach(grid.n_blocks - int(grid.roi_mask(ROI(*job.first.roi)).sum()), 1.0)
-    separate = rois * (1 + reach.candidates * per_block) * reach.share
-    shared = 1 + min(rois * reach.candidates, grid.n_blocks) * per_block
-    return Estimate(seconds * min(separate, shared), used)
+        reach = Reach(grid.n_blocks - int(grid.roi_mask(ROI(*job.first.roi)).sum()), 1.0, grid.n_blocks)
+    return Estimate(seconds * forwards_bound(reach, len(job.units), suite.protocol), used)
 
 
-__all__ = ["Estimate", "Job", "PARTIAL_DIR", "REACH_FILE", "Reach", "estimate_seconds", "known_reach", "make_jobs",
-           "measure_reach", "partial_path"]
+__all__ = ["Estimate", "Job", "PARTIAL_DIR", "estimate_seconds", "make_jobs", "partial_path"]

@@ -23,6 +23,7 @@ from cem_bench.analysis.coverage import Coverage, PlannedUnit, coverage, read_un
 from cem_bench.analysis.findings import SMOKE_SUITES
 from cem_bench.models import get_card
 from cem_bench.pipeline.plan import plan
+from cem_bench.pipeline.reach import cpu_job_bounds
 from cem_bench.pipeline.runner import UNITS_DIR, fingerprint
 from cem_bench.pipeline.suites import Suite
 from cem_bench.report.leaderboard import render, render_with_coverage
@@ -82,12 +83,14 @@ def suite_coverage(results_dir: str | Path, suite: Suite) -> Coverage:
     read, so it is the same on a machine without them."""
     cards: dict[str, object] = {}
     planned = []
-    for unit in plan(suite, check_images=False):
+    units = plan(suite, check_images=False)
+    for unit in units:
         if unit.card_ref not in cards:
             cards[unit.card_ref] = get_card(unit.card_ref)
         planned.append(PlannedUnit(unit.key, unit.model, unit.task.label, unit.image,
                                    fingerprint(unit, suite, cards[unit.card_ref])))
-    return coverage(planned, read_unit_records(Path(results_dir) / suite.name / UNITS_DIR))
+    return coverage(planned, read_unit_records(Path(results_dir) / suite.name / UNITS_DIR),
+                    cpu_job_bounds(results_dir, suite, units, cards))
 
 
 def render_leaderboard(results_dir: str | Path, suite: Suite) -> str:

@@ -12,9 +12,11 @@ from cem_bench.analysis.coverage import Coverage, PairCoverage
 
 ESTIMATE_RULE = ("Estimated CPU time left of a (model, task): its pending jobs (a job is one image's units, scored "
                  "together) x the median seconds of its finished jobs computed on a CPU in one go, a shared run's "
-                 "seconds counted once per job; – when no such job has finished yet. The runner takes the cheapest "
-                 "jobs first, so read it as a lower bound (rule: `cem_bench/analysis/coverage.py`, "
-                 "docs/standard_suite.md).")
+                 "seconds counted once per job. The runner takes the cheapest jobs first, so read it as a lower "
+                 "bound. When no such job has finished yet, `≤`: pending jobs x an upper bound of one job, from the "
+                 "model's reach kept by the runner (one ROI screened, one whole-image forward timed on a CPU; every "
+                 "sampled block's fine samples counted); – when there is neither (rule: "
+                 "`cem_bench/analysis/coverage.py`, docs/standard_suite.md).")
 
 
 def duration(seconds: float | None) -> str:
@@ -33,7 +35,7 @@ def duration(seconds: float | None) -> str:
 def progress_table(pairs: Iterable[PairCoverage]) -> str:
     """One row per (model, task) still in progress: units and images done of planned, time left."""
     body = [[pair.model, f"{pair.units_done:,} / {pair.units_planned:,}", f"{pair.images_done} / {pair.images_planned}",
-             duration(pair.seconds_left)] for pair in sorted(pairs, key=lambda p: p.model)]
+             ("≤ " if pair.bounded else "") + duration(pair.seconds_left)] for pair in sorted(pairs, key=lambda p: p.model)]
     return tabulate(body, headers=["model", "units done", "images done", "est. CPU time left"], tablefmt="github",
                     disable_numparse=True)
 
@@ -50,11 +52,16 @@ def coverage_line(coverage: Coverage) -> str:
 
 
 def _total(coverage: Coverage) -> str:
-    """The known estimates' sum; with unknown ones, a lower bound that says how many it leaves out."""
+    """The known estimates' sum, saying how many of them are upper bounds; with unknown ones, how many it
+    leaves out."""
+    bounds = f" ({coverage.bounded} of them upper bounds)" if coverage.bounded else ""
     if coverage.unknown == 0:
-        return duration(coverage.seconds_left)
+        if not coverage.bounded:
+            return duration(coverage.seconds_left)
+        incomplete = sum(not p.complete for p in coverage.pairs)
+        return f"{duration(coverage.seconds_left)} for the {incomplete} incomplete result(s){bounds}"
     estimated = sum(not p.complete and p.seconds_left is not None for p in coverage.pairs)
-    return (f"{duration(coverage.seconds_left)} for the {estimated} incomplete result(s) with an estimate, "
+    return (f"{duration(coverage.seconds_left)} for the {estimated} incomplete result(s) with an estimate{bounds}, "
             f"+ {coverage.unknown} with none yet")
 
 

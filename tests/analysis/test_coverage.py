@@ -77,6 +77,16 @@ def test_counts_and_the_estimate_count_a_shared_job_once(suite_units):
     assert result.latest == "2030-02-03T04:05:06+00:00"
 
 
+def test_a_bound_fills_only_the_pairs_no_finished_job_times(suite_units):
+    plan, folder = suite_units
+    bounds = {("a", "dn-s50"): 1000.0, ("c", "sr-x2"): 50.0}
+    result = coverage(plan, read_unit_records(folder), bounds)
+    a, c = result.pair("a", "dn-s50"), result.pair("c", "sr-x2")
+    assert (a.seconds_left, a.bounded) == (pytest.approx(14.0), False)  # measured jobs win over the bound
+    assert (c.seconds_left, c.bounded) == (2 * 50.0, True)  # two pending images x the bound
+    assert (result.unknown, result.bounded, result.seconds_left) == (0, 1, pytest.approx(114.0))
+
+
 def test_unplanned_records_and_other_fingerprints_do_not_count(suite_units):
     plan, folder = suite_units
     records = read_unit_records(folder)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cem_bench.models import load_model
-from cem_bench.pipeline import jobs
+from cem_bench.pipeline import jobs, reach
 from cem_bench.pipeline.jobs import estimate_seconds, make_jobs
 from cem_bench.pipeline.plan import plan
 from cem_bench.pipeline.runner import run_suite, score_job
@@ -70,34 +70,10 @@ def test_the_budget_line_names_the_backend(tmp_path: Path, capsys: pytest.Captur
     assert len(line) == 1 and line[0].endswith("of this device with the onnxruntime backend"), line
 
 
-class GlobalMean(torch.nn.Module):
-    """Every output pixel moves with the image mean: a global operation, so the screen keeps every block."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * x + 0.5 * x.mean(dim=(2, 3), keepdim=True)
-
-
-def test_the_screen_tells_a_local_model_from_a_global_one(dn_job) -> None:
-    suite = load_suite(TINY)
-    local = jobs.measure_reach(dn_job, suite, load_model("box-blur-3"), "cpu")
-    whole = jobs.measure_reach(dn_job, suite, GlobalMean().eval(), "cpu")
-    # 48x48 at block 8: 36 blocks, 4 of them the 16-px ROI at (16, 16); a 3x3 blur reaches one pixel past it.
-    assert whole == jobs.Reach(candidates=36 - 4, share=1.0)
-    assert local is not None and 0 < local.candidates < whole.candidates and local.share < 1.0
-
-
-def test_the_reach_is_screened_once_and_kept(dn_job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    suite, model = load_suite(TINY), load_model("box-blur-3")
-    first = jobs.known_reach(dn_job, suite, tmp_path, model, "cpu")
-    monkeypatch.setattr(jobs, "measure_reach", lambda *args: pytest.fail("screened again"))
-    assert jobs.known_reach(dn_job, suite, tmp_path, model, "cpu") == first
-    assert (tmp_path / suite.name / jobs.REACH_FILE).is_file()
-
-
 def test_a_local_model_is_estimated_below_a_global_one_of_the_same_forward(dn_job) -> None:
     suite, model = load_suite(TINY), load_model("box-blur-3")
-    local = estimate_seconds(dn_job, suite, model, "cpu", reach=jobs.Reach(candidates=9, share=0.25))
-    whole = estimate_seconds(dn_job, suite, model, "cpu", reach=jobs.Reach(candidates=32, share=1.0))
+    local = estimate_seconds(dn_job, suite, model, "cpu", reach=reach.Reach(candidates=9, share=0.25, blocks=36))
+    whole = estimate_seconds(dn_job, suite, model, "cpu", reach=reach.Reach(candidates=32, share=1.0, blocks=36))
     unknown = estimate_seconds(dn_job, suite, model, "cpu")
     forward = jobs._forward_seconds.cache_info()
     assert forward.misses == 1  # one timing serves the three
