@@ -38,6 +38,12 @@ class Job:
         return self.units[0]
 
     @property
+    def middle(self) -> Unit:
+        """The unit of the middle ROI (the lattice's centre in the standard suite): the one screened for the
+        reach of the job's (model, task)."""
+        return self.units[len(self.units) // 2]
+
+    @property
     def key(self) -> str:
         """``MODEL.TASK.IMAGE``, e.g. ``imdn-x4.sr-x4.urban-024``."""
         return f"{self.first.model}.{self.first.task.label}.{self.first.image}"

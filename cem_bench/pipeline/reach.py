@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -28,9 +28,6 @@ from cem_bench.pipeline.cost import RunCost
 from cem_bench.pipeline.plan import Unit, card_sha256
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
-
-if TYPE_CHECKING:
-    from cem_bench.pipeline.jobs import Job
 
 REACH_FILE = ".reach.json"
 
@@ -71,10 +68,9 @@ class _Planned(Exception):
     """Stops a ``score`` call once its sampling plan is known: nothing is sampled."""
 
 
-def measure_reach(job: Job, suite: Suite, model: Any, device: str) -> Reach | None:
-    """The reach of the job's model on its middle ROI (the lattice's centre in the standard suite); None when
-    the run never reached a sampling plan (it then costs what a global model costs)."""
-    unit = job.units[len(job.units) // 2]
+def measure_reach(unit: Unit, suite: Suite, model: Any, device: str) -> Reach | None:
+    """The reach of ``model`` (the unit's) on the unit's ROI; None when the run never reached a sampling plan
+    (it then costs what a global model costs)."""
     planned: list[RunCost] = []
 
     def stop_at_plan(cost: RunCost) -> None:
@@ -107,12 +103,13 @@ def read_reach(out: str | Path, suite: Suite) -> dict[str, Reach | None]:
     return {key: None if value is None else Reach(**value) for key, value in known.items()}
 
 
-def known_reach(job: Job, suite: Suite, out: str | Path, model: Any, device: str) -> Reach | None:
-    """The job's reach from ``<out>/<suite>/.reach.json``, measured and added there when missing."""
-    key = reach_key(job.first, suite, get_card(job.first.card_ref))
+def known_reach(unit: Unit, suite: Suite, out: str | Path, model: Any, device: str) -> Reach | None:
+    """The reach of the unit's (model, task) from ``<out>/<suite>/.reach.json``, measured on the unit and
+    added there when missing."""
+    key = reach_key(unit, suite, get_card(unit.card_ref))
     known = read_reach(out, suite)
     if key not in known:
-        reach = measure_reach(job, suite, model, device)
+        reach = measure_reach(unit, suite, model, device)
         known = read_reach(out, suite)  # another run may have added some meanwhile
         known[key] = reach
         text = json.dumps({k: None if v is None else asdict(v) for k, v in known.items()}, indent=1, sort_keys=True)

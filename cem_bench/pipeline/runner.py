@@ -284,7 +284,7 @@ def _estimate(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] |
     in ``<out>/<suite>/.reach.json``); a model that cannot even be timed goes last (its job reports the error)."""
     try:
         model = _load(job.first.card_ref, _weights_of(job, weights), device)
-        reach: Reach | None = known_reach(job, suite, out, model, device) if weights is None or \
+        reach: Reach | None = known_reach(job.middle, suite, out, model, device) if weights is None or \
             job.first.model not in weights else None  # other weights than the card's: not what the file keys
         return estimate_seconds(job, suite, model, device, backend, reach)
     except CemBenchError:

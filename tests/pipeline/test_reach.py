@@ -33,8 +33,8 @@ class GlobalMean(torch.nn.Module):
 
 def test_the_screen_tells_a_local_model_from_a_global_one(dn_job) -> None:
     suite = load_suite(TINY)
-    local = reach.measure_reach(dn_job, suite, load_model("box-blur-3"), "cpu")
-    whole = reach.measure_reach(dn_job, suite, GlobalMean().eval(), "cpu")
+    local = reach.measure_reach(dn_job.middle, suite, load_model("box-blur-3"), "cpu")
+    whole = reach.measure_reach(dn_job.middle, suite, GlobalMean().eval(), "cpu")
     # 48x48 at block 8: 36 blocks, 4 of them the 16-px ROI at (16, 16); a 3x3 blur reaches one pixel past it.
     assert whole is not None and (whole.candidates, whole.share, whole.blocks) == (36 - 4, 1.0, 36)
     assert local is not None and 0 < local.candidates < whole.candidates and local.share < 1.0
@@ -43,9 +43,9 @@ def test_the_screen_tells_a_local_model_from_a_global_one(dn_job) -> None:
 
 def test_the_reach_is_screened_once_and_kept(dn_job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suite, model = load_suite(TINY), load_model("box-blur-3")
-    first = reach.known_reach(dn_job, suite, tmp_path, model, "cpu")
+    first = reach.known_reach(dn_job.middle, suite, tmp_path, model, "cpu")
     monkeypatch.setattr(reach, "measure_reach", lambda *args: pytest.fail("screened again"))
-    assert reach.known_reach(dn_job, suite, tmp_path, model, "cpu") == first
+    assert reach.known_reach(dn_job.middle, suite, tmp_path, model, "cpu") == first
     assert (tmp_path / suite.name / reach.REACH_FILE).is_file()
     # A report bounds the job's CPU time from the kept forward: 1 + 32 whole-input forwards here at most.
     cards = {dn_job.first.card_ref: get_card(dn_job.first.card_ref)}
@@ -58,7 +58,7 @@ def test_a_reach_timed_on_a_gpu_bounds_no_cpu_time(dn_job, tmp_path: Path, monke
     suite = load_suite(TINY)
     timed = reach.Reach(candidates=8, share=0.5, blocks=36, forward_seconds=0.01, device="cuda", threads=1)
     monkeypatch.setattr(reach, "measure_reach", lambda *args: timed)
-    reach.known_reach(dn_job, suite, tmp_path, load_model("box-blur-3"), "cpu")
+    reach.known_reach(dn_job.middle, suite, tmp_path, load_model("box-blur-3"), "cpu")
     cards = {dn_job.first.card_ref: get_card(dn_job.first.card_ref)}
     assert reach.cpu_job_bounds(tmp_path, suite, [dn_job.first], cards) == {}
 
