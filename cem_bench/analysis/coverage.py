@@ -101,7 +101,8 @@ class Coverage:
 
     @property
     def seconds_left(self) -> float:
-        """The sum of the known estimates (a lower bound when :attr:`unknown` is not 0)."""
+        """The sum of the known estimates: medians of finished jobs (themselves read as lower bounds, the
+        cheapest jobs being done first) and :attr:`bounded` upper bounds; pairs :attr:`unknown` are left out."""
         return sum(p.seconds_left for p in self.pairs if p.seconds_left is not None)
 
     @property

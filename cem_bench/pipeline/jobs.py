@@ -39,8 +39,8 @@ class Job:
 
     @property
     def middle(self) -> Unit:
-        """The unit of the middle ROI (the lattice's centre in the standard suite): the one screened for the
-        reach of the job's (model, task)."""
+        """The middle unit still to do (the lattice's centre in the standard suite when all 9 are): the one
+        screened for the reach of the job's (model, task)."""
         return self.units[len(self.units) // 2]
 
     @property

@@ -32,8 +32,8 @@ from cem_bench.pipeline.aggregate import assemble, write_summary
 from cem_bench.pipeline.attribution import compute_lam
 from cem_bench.pipeline.executors import get_executor
 from cem_bench.pipeline.jobs import Estimate, Job, estimate_seconds, make_jobs, partial_path
-from cem_bench.pipeline.reach import Reach, known_reach
 from cem_bench.pipeline.plan import Unit, card_sha256, plan
+from cem_bench.pipeline.reach import Reach, known_reach
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
 from cem_bench.records.io import ce_array, read_result, write_result

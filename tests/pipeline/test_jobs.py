@@ -78,5 +78,6 @@ def test_a_local_model_is_estimated_below_a_global_one_of_the_same_forward(dn_jo
     forward = jobs._forward_seconds.cache_info()
     assert forward.misses == 1  # one timing serves the three
     assert local.seconds < whole.seconds == pytest.approx(unknown.seconds)
-    # coarse 1 + fine 0 per block: the crop costs 0.25 x (1 + 9) forwards, the whole image 1 + 32.
-    assert local.seconds / whole.seconds == pytest.approx(0.25 * 10 / 33)
+    # coarse 1 + fine 0 per block, after the ROI's screen (3 probes x a forward and a backward) and 3 crop checks:
+    # the crop costs 12 + 0.25 x (1 + 9) forwards, the whole image 12 + 1 + 32.
+    assert local.seconds / whole.seconds == pytest.approx((12 + 0.25 * 10) / (12 + 33))

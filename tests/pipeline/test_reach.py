@@ -3,11 +3,14 @@ the CPU-time bound a report derives from it (seconds on 2 cores)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
 
+from cem_bench.cem.acceleration import Acceleration
 from cem_bench.models import get_card, load_model
 from cem_bench.pipeline import jobs, reach
 from cem_bench.pipeline.jobs import make_jobs
@@ -21,7 +24,6 @@ TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 def dn_job() -> jobs.Job:
     suite = load_suite(TINY)
     return make_jobs([unit for unit in plan(suite, ["box-blur-3"]) if unit.task.name == "dn"])[0]
-
 
 
 class GlobalMean(torch.nn.Module):
@@ -47,18 +49,21 @@ def test_the_reach_is_screened_once_and_kept(dn_job, tmp_path: Path, monkeypatch
     monkeypatch.setattr(reach, "measure_reach", lambda *args: pytest.fail("screened again"))
     assert reach.known_reach(dn_job.middle, suite, tmp_path, model, "cpu") == first
     assert (tmp_path / suite.name / reach.REACH_FILE).is_file()
-    # A report bounds the job's CPU time from the kept forward: 1 + 32 whole-input forwards here at most.
-    cards = {dn_job.first.card_ref: get_card(dn_job.first.card_ref)}
-    bounds = reach.cpu_job_bounds(tmp_path, suite, [dn_job.first], cards)
+    # A report bounds the job's CPU time from the kept forward: 1 ROI's screen, then 1 + candidates on its crop.
+    cards = {dn_job.middle.card_ref: get_card(dn_job.middle.card_ref)}
+    bounds = reach.cpu_job_bounds(tmp_path, suite, [dn_job.middle], cards)
     assert first is not None and first.share < 1  # each ROI on its crop: cheaper than the whole image
-    assert bounds == {("box-blur-3", "dn-s50"): pytest.approx(first.forward_seconds * (1 + first.candidates) * first.share)}
+    screen = (Acceleration().probes + 1) * 3 + len(Acceleration().aligns)
+    assert bounds == {("box-blur-3", "dn-s50"): pytest.approx(first.forward_seconds
+                                                              * (screen + (1 + first.candidates) * first.share))}
 
 
-def test_a_reach_timed_on_a_gpu_bounds_no_cpu_time(dn_job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    suite = load_suite(TINY)
+def test_a_reach_kept_for_a_gpu_bounds_no_cpu_time(dn_job, tmp_path: Path) -> None:
+    suite, unit = load_suite(TINY), dn_job.middle
+    cards = {unit.card_ref: get_card(unit.card_ref)}
     timed = reach.Reach(candidates=8, share=0.5, blocks=36, forward_seconds=0.01, device="cuda", threads=1)
-    monkeypatch.setattr(reach, "measure_reach", lambda *args: timed)
-    reach.known_reach(dn_job.middle, suite, tmp_path, load_model("box-blur-3"), "cpu")
-    cards = {dn_job.first.card_ref: get_card(dn_job.first.card_ref)}
-    assert reach.cpu_job_bounds(tmp_path, suite, [dn_job.first], cards) == {}
-
+    key = reach.reach_key(unit, suite, cards[unit.card_ref], "cuda")
+    (tmp_path / suite.name).mkdir()
+    (tmp_path / suite.name / reach.REACH_FILE).write_text(json.dumps({key: {**asdict(timed), "later": 1}}))
+    assert reach.read_reach(tmp_path, suite) == {key: timed}  # a field of a later version is ignored
+    assert reach.cpu_job_bounds(tmp_path, suite, [unit], cards) == {}
