@@ -54,6 +54,7 @@ class PairCoverage:
     timed_jobs: int  # finished jobs the estimate is based on
     seconds_left: float | None  # None: unknown (no finished CPU job to go by, no bound)
     bounded: bool = False  # seconds_left is an upper bound (no finished CPU job; module docstring)
+    job_seconds: float | None = None  # median seconds of the timed jobs (None: no timed job)
 
     @property
     def complete(self) -> bool:
@@ -167,14 +168,16 @@ def _pair(model: str, task: str, images: dict[str, list[PlannedUnit]], done: dic
     finished = [units for units in images.values() if all(unit.key in done for unit in units)]
     timed = [s for units in finished if (s := job_seconds([done[unit.key] for unit in units])) is not None]
     pending = len(images) - len(finished)
+    median = statistics.median(timed) if timed else None
     bounded = False
     if pending == 0:
         left: float | None = 0.0
-    elif timed:
-        left = pending * statistics.median(timed)
+    elif median is not None:
+        left = pending * median
     else:
         bounded = bound is not None
         left = pending * bound if bound is not None else None
     return PairCoverage(model=model, task=task, units_done=sum(unit.key in done for units in images.values() for unit in units),
                         units_planned=sum(len(units) for units in images.values()), images_done=len(finished),
-                        images_planned=len(images), timed_jobs=len(timed), seconds_left=left, bounded=bounded)
+                        images_planned=len(images), timed_jobs=len(timed), seconds_left=left, bounded=bounded,
+                        job_seconds=median)

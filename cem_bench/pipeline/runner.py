@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from cem_bench.analysis.coverage import PlannedUnit, coverage
 from cem_bench.cem.backends import DEFAULT_BACKEND, check
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import BudgetExhausted, CemBenchError
@@ -212,10 +214,16 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
             raise CemBenchError(f"order must be cheapest or expensive, got {order!r}")
         estimates = {job: _estimate(job, suite, out, weights, device, backend) for job in jobs}
         costs = {job: estimate.seconds for job, estimate in estimates.items()}
+        # A (model, task) already timed by finished CPU jobs costs what they took: the estimate is an upper
+        # bound, loose for local models (only blocks a coarse sample moved get fine samples).
+        if resolve_device(device).type == "cpu":
+            timed = measured_job_seconds(units, records.values())
+            costs = {job: timed.get((job.first.model, job.first.task.label), cost) for job, cost in costs.items()}
         sign = 1 if order == "cheapest" else -1  # a GPU takes the jobs a CPU would spend days on
         jobs = sorted(jobs, key=lambda job: (sign * costs[job], job.key))
-        tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, at most "
-                   f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h of this device "
+        tqdm.write(f"budget {budget:.0f} s: {len(jobs)} job(s) pending, estimated "
+                   f"{sum(c for c in costs.values() if c < float('inf')) / 3600:.1f} h (as finished jobs took, "
+                   f"else at most) of this device "
                    f"{estimated_on(backend, list(estimates.values()))}")
     work = partial(score_job, suite=suite, out=str(out), weights=weights, device=device, batch_size=batch_size,
                    deadline=deadline, backend=backend)
@@ -258,6 +266,14 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     if failures:
         raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {failure_summary(failures)}")
     return written
+
+
+def measured_job_seconds(units: list[Unit], records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """Per (model, task): the median seconds of its jobs finished on a CPU in one go among ``records``
+    (:mod:`cem_bench.analysis.coverage`'s rule), where it has any."""
+    planned = [PlannedUnit(unit.key, unit.model, unit.task.label, unit.image) for unit in units]
+    return {(pair.model, pair.task): pair.job_seconds for pair in coverage(planned, records).pairs
+            if pair.job_seconds is not None}
 
 
 def failure_summary(failures: dict[Unit, BaseException]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cem_bench.core.errors import CemBenchError
-from cem_bench.pipeline.runner import plan, run_suite, unit_path
+from cem_bench.pipeline.runner import measured_job_seconds, plan, read_unit, run_suite, unit_path
 from cem_bench.pipeline.suites import load_suite
 from cem_bench.report.leaderboard import rank, render
 
@@ -197,3 +197,14 @@ def test_a_budgeted_run_stops_and_a_later_run_completes_it_identically(tmp_path,
     assert len(list((tmp_path / "tiny" / ".units").glob("*.json"))) == 1  # one job done, the rest left
     run_suite(suite, MODELS, out=tmp_path, progress=False, budget=3600)
     assert units_of(tmp_path) == units_of(serial_run[0])
+
+
+def test_finished_cpu_jobs_give_their_median_seconds(serial_run):
+    out, _ = serial_run
+    suite = load_suite(TINY)
+    units = plan(suite, MODELS)
+    records = [read_unit(unit_path(out, suite, unit)) for unit in units]
+    measured = measured_job_seconds(units, records)
+    # One image and one ROI per (model, task) in the tiny suite: each job took what its one unit records.
+    assert measured == {(unit.model, unit.task.label): record["seconds"] for unit, record in zip(units, records)}
+    assert measured_job_seconds(units, []) == {}
