@@ -20,8 +20,9 @@ from cem_bench.records.schema.generate import DOCUMENTS, fragment, generate, sta
 
 SHIPPED = Path(__file__).resolve().parents[2] / "cem_bench" / "records" / "schemas"
 # Committed JSON that is not a record: what reads or writes it uses no schema (aggregate.build_summary,
-# `cem-bench data verify`).
-NOT_RECORDS = {"summary.json", "datasets.json"}
+# `cem-bench data verify`, and the budgeted runner's kept reach per (model, task): pipeline/reach.py, whose
+# reader takes the fields it knows).
+NOT_RECORDS = {"summary.json", "datasets.json", ".reach.json"}
 # <suite>/<task label>/<model>.json, read as suite_result; <suite>/.units/<key>.json (committed for the
 # standard suite, which is computed in budgeted runs) are unit records, read as suite_result#unit.
 SUITE_FILES = sorted(p for p in RESULTS.glob("*/*/*.json") if not p.parent.name.startswith("."))
