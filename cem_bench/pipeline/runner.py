@@ -212,7 +212,8 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
         deadline = time.monotonic() + budget
         if order not in ("cheapest", "expensive"):
             raise CemBenchError(f"order must be cheapest or expensive, got {order!r}")
-        estimates = {job: _estimate(job, suite, out, weights, device, backend) for job in jobs}
+        reaches: dict[tuple[str, str], Reach | None] = {}  # one lookup per (model, task), not per job
+        estimates = {job: _estimate(job, suite, out, weights, device, backend, reaches) for job in jobs}
         costs = {job: estimate.seconds for job, estimate in estimates.items()}
         # A (model, task) already timed by finished CPU jobs costs what they took: the estimate is an upper
         # bound, loose for local models (only blocks a coarse sample moved get fine samples).
@@ -295,14 +296,17 @@ def failure_summary(failures: dict[Unit, BaseException]) -> str:
 
 
 def _estimate(job: Job, suite: Suite, out: str | Path, weights: dict[str, str] | None, device: str,
-              backend: str) -> Estimate:
+              backend: str, reaches: dict[tuple[str, str], Reach | None]) -> Estimate:
     """The job's estimate on ``backend`` with its model's reach (one ROI screened once per (model, task), kept
-    in ``<out>/<suite>/.reach.json``); a model that cannot even be timed goes last (its job reports the error)."""
+    in ``<out>/<suite>/.reach.json`` and in ``reaches`` for the other jobs of this run); a model that cannot
+    even be timed goes last (its job reports the error)."""
     try:
         model = _load(job.first.card_ref, _weights_of(job, weights), device)
-        reach: Reach | None = known_reach(job.middle, suite, out, model, device) if weights is None or \
-            job.first.model not in weights else None  # other weights than the card's: not what the file keys
-        return estimate_seconds(job, suite, model, device, backend, reach)
+        pair = (job.first.model, job.first.task.label)
+        if pair not in reaches:  # other weights than the card's are not what the file keys: no reach
+            own = weights is None or job.first.model not in weights
+            reaches[pair] = known_reach(job.middle, suite, out, model, device) if own else None
+        return estimate_seconds(job, suite, model, device, backend, reaches[pair])
     except CemBenchError:
         return Estimate(float("inf"), "none")
 
