@@ -52,6 +52,23 @@ def _run(argv: list[str] | None) -> int:
     return int(args.func(args) or 0)
 
 
+def forget_handled_interrupt() -> None:
+    """Tell CPython that the Ctrl-C it raised was handled.
+
+    CPython 3.11 sets its private ``_Py_UnhandledKeyboardInterrupt`` when a KeyboardInterrupt leaves
+    code run through ``PyRun_String``, which third-party extensions use while torch is imported, and
+    does not clear it when Python code catches the exception. ``python -m cem_bench.cli`` then kills
+    itself with SIGINT at exit (status -2) after main() returned 130. Other versions and
+    implementations lack the symbol, and there is nothing to forget.
+    """
+    import ctypes
+
+    try:
+        ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt").value = 0
+    except (AttributeError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``cem-bench``; library errors are one line and exit 2, Ctrl-C is one line and exit 130.
 
@@ -67,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cem-bench: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        forget_handled_interrupt()
         print("cem-bench: interrupted", file=sys.stderr)
         return 130
 

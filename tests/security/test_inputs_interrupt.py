@@ -54,3 +54,19 @@ def test_ctrl_c_while_torch_is_imported_is_one_line_and_exit_130(tmp_path):
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err) == (130, "cem-bench: interrupted\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_handled_ctrl_c_does_not_leave_cpython_killing_the_process_at_exit():
+    # CPython 3.11 leaves this flag set when an interrupt passes through a nested PyRun_String (it did,
+    # in 6 of 100 interrupted runs measured), and `python -m` then exits by SIGINT (-2), not 130
+    import ctypes
+
+    from cem_bench.cli import forget_handled_interrupt
+
+    try:
+        flag = ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt")
+    except (AttributeError, ValueError):
+        pytest.skip("this Python keeps no such flag")
+    flag.value = 1
+    forget_handled_interrupt()
+    assert flag.value == 0
