@@ -2,6 +2,7 @@
 
     python benchmarks/multi_roi.py --out runs/multi_roi.json                       # the standard protocol
     python benchmarks/multi_roi.py --fine 2 --coarse 1 --size 64 --out /tmp/m.json  # a smoke run
+    python benchmarks/multi_roi.py --from-units results --models rlfn-ntire-x4 --out /tmp/u.json  # counted
 
 For each model (default imdn-x4, global reach through its contrast channel attention, and
 dncnn-color-blind, local with a 35-px receptive field), on its first standard-suite task and one
@@ -22,7 +23,17 @@ ROI plans of the two runs, with no third run (``--check-auto`` also runs ``auto`
 
 The script fails unless every ROI's map from the shared run equals (``np.array_equal``) its map from
 the separate run, and the R = 1 map equals the R = 4 and R = 9 maps of its ROI in both: a benchmark
-of shared forwards that gives other maps measures something else.
+of shared forwards that gives other maps measures something else. It also fails unless every run's
+forwards equal ``counted_forwards`` of its maps (below).
+
+``--from-units RESULTS`` runs nothing: it counts the same forwards at the standard protocol from the
+committed unit records of the standard suite (``RESULTS/standard/.units``), for every image of each model
+with all 9 ROIs done. Because a ROI's map is the same whichever ROIs ran beside it, its sample counts
+(``n_samples``) fix what any plan of R ROIs runs: separately, the sum of the ROIs' own forwards; shared,
+the unmodified input, ``coarse`` draws of every block some ROI samples and ``fine`` more of every block
+some ROI samples finely. Forwards only, not seconds: for a global-reach model every forward is a
+whole-image one, so seconds follow forwards; for a local model the separate runs' forwards are on small
+crops (the unit's ``window``) and the count says nothing about the wall.
 """
 
 from __future__ import annotations
@@ -44,7 +55,7 @@ from cem_bench.cem.acceleration import Plan
 from cem_bench.cem.estimator import CEMResult, CEMRun
 from cem_bench.cem.interventions import InputWindow
 from cem_bench.cem.protocol import Protocol
-from cem_bench.cem.sharing import RoiPlan, group_rois
+from cem_bench.cem.sharing import RoiPlan, counted_forwards, group_rois
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.geometry import ROI
@@ -106,6 +117,15 @@ def same_map(first: CEMResult, second: CEMResult) -> bool:
             and np.array_equal(first.n_samples, second.n_samples))
 
 
+def check_counted(name: str, count: int, sharing: str, run: CEMRun, protocol: Protocol) -> None:
+    """Fail unless ``counted_forwards`` gives what the run made: the rule --from-units relies on."""
+    counts = [m.n_samples for m in run.maps]
+    expected = (counted_forwards(counts, protocol.coarse, protocol.fine) if sharing != "separate"
+                else 1 - count + sum(counted_forwards([n], protocol.coarse, protocol.fine) for n in counts))
+    if run.forwards != expected:
+        raise SystemExit(f"{name}, R={count} {sharing}: ran {run.forwards} forwards, counted {expected}")
+
+
 def timed(model: Any, task: Task, image: np.ndarray, rois: list[ROI], protocol: Protocol, sharing: str,
           args: argparse.Namespace) -> tuple[CEMRun, float]:
     start = time.perf_counter()
@@ -132,6 +152,7 @@ def bench_model(name: str, suite: Suite, image: np.ndarray, side: int, protocol:
     model = load_model(name, device=resolve_device(args.device))
     in_size = (side // task.scale, side // task.scale)
     single, wall = timed(model, task, image, subset(1, side), protocol, "shared", args)
+    check_counted(name, 1, "shared", single, protocol)
     rows = [row(name, task, 1, "-", single, wall, None)]
     print(tabulate([list(rows[0].values())], tablefmt="plain"), flush=True)
     for count in (4, 9):
@@ -139,6 +160,7 @@ def bench_model(name: str, suite: Suite, image: np.ndarray, side: int, protocol:
         runs = {}
         for sharing in ("shared", "separate"):
             runs[sharing], wall = timed(model, task, image, rois, protocol, sharing, args)
+            check_counted(name, count, sharing, runs[sharing], protocol)
             rows.append(row(name, task, count, sharing, runs[sharing], wall, rows[0]))
             print(tabulate([list(rows[-1].values())], tablefmt="plain"), flush=True)
         for index, (shared, separate) in enumerate(zip(runs["shared"].maps, runs["separate"].maps)):
@@ -160,6 +182,67 @@ def bench_model(name: str, suite: Suite, image: np.ndarray, side: int, protocol:
     return rows
 
 
+def from_units(results: Path, name: str, protocol: Protocol) -> list[dict[str, Any]]:
+    """Forwards of R = 1, 4 and 9 ROIs, separate and shared, counted from committed standard unit records."""
+    per_image: dict[str, dict[tuple[int, int], dict[str, Any]]] = {}
+    for path in sorted((results / "standard" / ".units").glob(f"{name}.*.json")):
+        unit = json.loads(path.read_text())
+        if unit["model"]["name"] != name or unit["protocol"]["id"] != protocol.id:
+            continue
+        roi = unit["roi"]
+        per_image.setdefault(unit["image"]["id"], {})[(roi["x"], roi["y"])] = unit
+    order = [(roi.x, roi.y) for roi in lattice()]
+    rows = []
+    for image, units in per_image.items():
+        if set(units) != set(order):
+            continue  # an image with some ROIs still pending
+        counts = [np.asarray(units[key]["n_samples"]) for key in order]
+        for key, n in zip(order, counts):  # the rule must give each unit's own recorded forwards
+            if counted_forwards([n], protocol.coarse, protocol.fine) != units[key]["forwards"]:
+                raise SystemExit(f"{name} {image} ROI {key}: recorded forwards disagree with its sample counts")
+        first = units[order[0]]
+        for count, indices in SUBSETS.items():
+            chosen = [counts[index] for index in indices]
+            separate = 1 - count + sum(units[order[index]]["forwards"] for index in indices)
+            shared = counted_forwards(chosen, protocol.coarse, protocol.fine)
+            rows.append({"model": name, "task": first["task"]["label"], "image": image, "rois": count,
+                         "separate": separate, "shared": shared, "shared_per_roi": round(shared / count),
+                         "shared_vs_separate": round(shared / separate, 3),
+                         "shared_per_roi_vs_r1": round(shared / count / counts_r1(counts, protocol), 3),
+                         **ran(units[order[0]], [units[key] for key in order])})
+    return rows
+
+
+def ran(first: dict[str, Any], units: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the runner computed the image's 9 ROIs and in how many seconds (where a unit says so)."""
+    acceleration = first.get("acceleration")
+    if acceleration is None:
+        return {"ran": "unrecorded", "job_s": None}
+    if acceleration["window"] is None:  # one shared whole-image run: every unit holds the job's seconds
+        return {"ran": "shared, whole image", "job_s": round(first["seconds"])}
+    return {"ran": "own crops", "job_s": round(sum(unit["seconds"] for unit in units))}
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per model and R: forwards summed over its images, and the ratios of the sums."""
+    table = []
+    for name in dict.fromkeys(row["model"] for row in rows):
+        mine = [row for row in rows if row["model"] == name]
+        base = sum(row["shared"] for row in mine if row["rois"] == 1)
+        for count in SUBSETS:
+            picked = [row for row in mine if row["rois"] == count]
+            separate, shared = sum(r["separate"] for r in picked), sum(r["shared"] for r in picked)
+            table.append({"model": name, "task": picked[0]["task"], "images": len(picked), "rois": count,
+                          "separate": separate, "shared": shared, "shared/separate": round(shared / separate, 3),
+                          "shared per ROI / R=1": round(shared / count / base, 3),
+                          "ran": picked[0]["ran"]})
+    return table
+
+
+def counts_r1(counts: list[np.ndarray], protocol: Protocol) -> int:
+    return counted_forwards(counts[:1], protocol.coarse, protocol.fine)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="imdn-x4,dncnn-color-blind", help="comma-separated registered models")
@@ -171,9 +254,20 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--check-auto", action="store_true", help="also run sharing=auto and check its pick")
+    parser.add_argument("--from-units", type=Path, default=None, metavar="RESULTS",
+                        help="count the forwards from committed standard unit records instead of running")
     parser.add_argument("--out", type=Path, required=True, help="JSON file for the results")
     args = parser.parse_args()
     suite = load_suite("standard")
+    if args.from_units is not None:
+        rows = [row for name in args.models.split(",") for row in from_units(args.from_units, name, suite.protocol)]
+        print(f"protocol {suite.protocol.id}; forwards counted from the units under {args.from_units}, summed "
+              "over each model's images with all 9 ROIs done")
+        print(tabulate(summarise(rows), headers="keys", tablefmt="github"))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"protocol": suite.protocol.id, "counted_from": str(args.from_units),
+                                        "runs": rows}, indent=1))
+        return
     overrides = {key: value for key, value in (("fine", args.fine), ("coarse", args.coarse), ("bank", args.bank))
                  if value is not None}
     try:

@@ -47,6 +47,23 @@ class Group:
     notes: list[str]
 
 
+def counted_forwards(n_samples: Sequence[np.ndarray], coarse: int, fine: int) -> int:
+    """The forwards of one shared run of ROIs whose maps have these sample counts (one map: its own run).
+
+    Fixed sampling only: each sampled block takes ``coarse`` draws, and ``fine`` more where a coarse one
+    moved the ROI (its count is then ``fine``); a draw depends only on (seed, stage, block), so one
+    forward serves every ROI that samples that block. Maps do not depend on which ROIs ran together, so
+    committed maps fix what any grouping of their ROIs costs (``benchmarks/multi_roi.py --from-units``).
+
+    >>> counted_forwards([np.array([0, 3, 50]), np.array([3, 3, 0])], coarse=3, fine=50)
+    60
+    """
+    counts = np.stack([np.asarray(n).ravel() for n in n_samples])
+    sampled = int((counts > 0).any(axis=0).sum())
+    refined = int((counts == fine).any(axis=0).sum()) if fine != coarse else 0
+    return 1 + coarse * sampled + fine * refined
+
+
 def _pixels(window: InputWindow | None, in_size: tuple[int, int]) -> int:
     height, width = window.shape if window is not None else in_size
     return height * width

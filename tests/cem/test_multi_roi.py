@@ -9,6 +9,7 @@ from helpers import ACCELERATIONS
 
 from cem_bench import CEMEstimator, Protocol, load_bank
 from cem_bench.cem.estimator import CEMResult
+from cem_bench.cem.sharing import counted_forwards
 from cem_bench.core.assets import asset_path
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
@@ -54,11 +55,16 @@ def test_each_roi_equals_its_single_roi_run(astronaut64, name, task_name, params
     assert len(run.maps) == len(rois)
     for roi, shared in zip(rois, run.maps):
         assert_same_map(estimator(model, task, acceleration).run(degraded, roi), shared)
+    counts = [result.n_samples for result in run.maps]
+    for result in run.maps:  # a map's sample counts give its own single-ROI run's forwards
+        assert counted_forwards([result.n_samples], 3, 4) == result.forwards
     if sharing == "shared":
         assert run.groups == [list(range(len(rois)))]
+        assert run.forwards == counted_forwards(counts, 3, 4)
         assert run.forwards <= sum(result.forwards for result in run.maps) - len(rois) + 1
     if sharing == "separate":
         assert run.groups == [[index] for index in range(len(rois))]
+        assert run.forwards == 1 + sum(result.forwards - 1 for result in run.maps)  # one unmodified forward
 
 
 def test_adaptive_sampling_stops_each_roi_by_its_own_rule(astronaut64):
@@ -90,6 +96,7 @@ def test_a_global_model_shares_forwards_and_costs_about_one_roi(astronaut64):
     for single, shared in zip(singles, run.maps):
         assert_same_map(single, shared)
     assert run.forwards < 0.5 * sum(single.forwards for single in singles)
+    assert run.forwards == counted_forwards([single.n_samples for single in singles], 3, 2)
 
 
 @needs_assets
