@@ -231,6 +231,20 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
     runner = get_executor(executor, **(executor_options or {}))
     failures: dict[Unit, BaseException] = {}
     stopped: list[Job] = []
+    groups: dict[tuple[str, str], list[Unit]] = {}
+    for unit in units:
+        groups.setdefault((unit.model, unit.task.label), []).append(unit)
+    written: dict[tuple[str, str], Path] = {}
+
+    def write_if_complete(key: tuple[str, str]) -> None:
+        # As soon as its last unit is in, so that a run killed later (at a session's end) keeps the file.
+        members = groups[key]
+        if key in written or any(unit in failures or unit not in records for unit in members):
+            return
+        card = get_card(members[0].card_ref)
+        record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
+        written[key] = write_result(record, Path(out) / suite.name / key[1] / f"{key[0]}.json", schema="suite_result")
+
     bar = tqdm(total=len(todo), unit="map", desc=f"suite {suite.name}", disable=not progress)
     for attempt in (1, 2):
         pending = jobs if attempt == 1 else [job for job in jobs if any(unit in failures for unit in job.units)]
@@ -246,27 +260,20 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
                 if not unit_path(out, suite, unit).is_file():  # a remote executor may not share the disk
                     write_result(record, unit_path(out, suite, unit), schema="suite_result#unit", compact=True)
                 records[unit] = record
+            write_if_complete((job.first.model, job.first.task.label))
             bar.update(len(job.units))
             bar.set_postfix_str(job.key, refresh=False)
     bar.close()
     if stopped:
         tqdm.write(f"stopped at the budget: {len(stopped)} job(s) left for a later run "
                    "(finished samples of the job in progress are kept)")
-    written = []
-    groups: dict[tuple[str, str], list[Unit]] = {}
-    for unit in units:
-        groups.setdefault((unit.model, unit.task.label), []).append(unit)
-    for (model, label), members in groups.items():
-        if any(unit in failures or unit not in records for unit in members):
-            continue
-        card = get_card(members[0].card_ref)
-        record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
-        written.append(write_result(record, Path(out) / suite.name / label / f"{model}.json", schema="suite_result"))
+    for key in groups:  # those whose units were all cached, and those a retry completed
+        write_if_complete(key)
     if summary:
         write_summary(out)
     if failures:
         raise CemBenchError(f"{len(failures)} unit(s) failed twice (other results written): {failure_summary(failures)}")
-    return written
+    return [written[key] for key in groups if key in written]
 
 
 def measured_job_seconds(units: list[Unit], records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:

@@ -127,6 +127,26 @@ def test_failing_unit_is_reported_after_the_rest_is_written(tmp_path, monkeypatc
     assert unit_path(tmp_path, suite, plan(suite, ["box-blur-5"])[0]).is_file()
 
 
+def test_a_result_file_is_written_when_its_last_unit_is_in_not_at_the_end(tmp_path, serial_run, monkeypatch):
+    # a run killed later (a session's end) keeps every (model, task) it completed
+    import cem_bench.pipeline.runner as runner
+
+    real = runner.score_job
+
+    def killed_at_box_blur_3(job, **kwargs):
+        if job.first.model == "box-blur-3":
+            raise KeyboardInterrupt
+        return real(job, **kwargs)
+
+    monkeypatch.setattr(runner, "score_job", killed_at_box_blur_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(load_suite(TINY), ["box-blur-5", "box-blur-3"], out=tmp_path, progress=False)  # in plan order
+    finished = tmp_path / "tiny" / "dn-s50" / "box-blur-5.json"
+    assert json.loads(finished.read_text())["aggregates"] == json.loads(
+        (serial_run[0] / "tiny" / "dn-s50" / "box-blur-5.json").read_text())["aggregates"]
+    assert not (tmp_path / "tiny" / "dn-s50" / "box-blur-3.json").exists()
+
+
 MULTI = {"name": "multi", "description": "two images, three ROIs each", "protocol": {"coarse": 2, "fine": 2},
          "images": [{"id": "coffee", "source": "skimage:coffee", "crop": [200, 100, 48]},
                     {"id": "cat", "source": "skimage:chelsea", "crop": [100, 50, 48]}],
