@@ -46,7 +46,10 @@ def torch_is_loading(pid: int) -> bool:
 def test_ctrl_c_while_torch_is_imported_is_one_line_and_exit_130(tmp_path):
     command = [sys.executable, "-m", "cem_bench.cli", "score", "--model", "box-blur-3", "--task", "dn",
                "--image", "skimage:coffee", "--roi", "16,16", "--quiet", "--out", str(tmp_path / "out")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    # A shell's background job (`make test &`, nohup) inherits SIGINT ignored, and Python then keeps ignoring
+    # it: the command would finish with 0. A terminal's Ctrl-C reaches a process with the default disposition.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not torch_is_loading(process.pid) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
