@@ -201,6 +201,7 @@ def from_units(results: Path, name: str, protocol: Protocol) -> list[dict[str, A
             if counted_forwards([n], protocol.coarse, protocol.fine) != units[key]["forwards"]:
                 raise SystemExit(f"{name} {image} ROI {key}: recorded forwards disagree with its sample counts")
         first = units[order[0]]
+        single = counted_forwards(counts[:1], protocol.coarse, protocol.fine)  # R = 1: the first ROI alone
         for count, indices in SUBSETS.items():
             chosen = [counts[index] for index in indices]
             separate = 1 - count + sum(units[order[index]]["forwards"] for index in indices)
@@ -208,8 +209,8 @@ def from_units(results: Path, name: str, protocol: Protocol) -> list[dict[str, A
             rows.append({"model": name, "task": first["task"]["label"], "image": image, "rois": count,
                          "separate": separate, "shared": shared, "shared_per_roi": round(shared / count),
                          "shared_vs_separate": round(shared / separate, 3),
-                         "shared_per_roi_vs_r1": round(shared / count / counts_r1(counts, protocol), 3),
-                         **ran(units[order[0]], [units[key] for key in order])})
+                         "shared_per_roi_vs_r1": round(shared / count / single, 3),
+                         **ran(first, [units[key] for key in order])})
     return rows
 
 
@@ -237,10 +238,6 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                           "shared per ROI / R=1": round(shared / count / base, 3),
                           "ran": picked[0]["ran"]})
     return table
-
-
-def counts_r1(counts: list[np.ndarray], protocol: Protocol) -> int:
-    return counted_forwards(counts[:1], protocol.coarse, protocol.fine)
 
 
 def main() -> None:
