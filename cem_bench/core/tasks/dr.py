@@ -66,6 +66,25 @@ def draw_width(gen: torch.Generator) -> int:
     return WIDTHS[bisect_right(edges, float(torch.rand((), generator=gen)))]
 
 
+def correlate_sparse(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """``F.conv2d`` of ``seeds`` with ``kernel``, "same" size, computed from the non-zero seeds only.
+
+    The layer is under 1 % seeds, so adding one flipped kernel per non-zero seed pixel is 25-30x faster
+    than the dense float64 convolution (which has no fast CPU kernel). Same sums in another order: equal
+    to the dense result within one float64 ulp, exact zeros kept (``tests/core/tasks/test_dr.py``). The
+    kernel side (length + width + 1) is even for even lengths; the dense form padded one less before.
+    """
+    side = kernel.shape[0]
+    after = side // 2  # the dense form's padding after the image ((side - 1) // 2 before it)
+    height, width = seeds.shape
+    flipped = kernel.flip(0, 1)
+    extended = torch.zeros(height + side - 1, width + side - 1, dtype=kernel.dtype)
+    rows, cols = torch.nonzero(seeds, as_tuple=True)
+    for row, col, value in zip(rows.tolist(), cols.tolist(), seeds[rows, cols].tolist()):
+        extended[row:row + side, col:col + side] += value * flipped
+    return extended[after:after + height, after:after + width]
+
+
 def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, Any]]:
     """A ``[height, width]`` rain layer in ``[0, 1]`` and the parameters drawn for it."""
 
@@ -79,10 +98,7 @@ def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Ten
     seeds = (torch.rand(height, width, generator=gen, dtype=torch.float64) < density).double()
     smooth = torch.tensor([[0, 0.1, 0], [0.1, 8, 0.1], [0, 0.1, 0]], dtype=torch.float64)
     seeds = F.conv2d(seeds[None, None], smooth[None, None], padding=1)
-    kernel = streak_kernel(length, angle, streak_width)
-    # "same" convolution; the kernel side (length + width + 1) is even for even lengths, so pad one less before
-    lo, hi = (kernel.shape[0] - 1) // 2, kernel.shape[0] // 2
-    streaks = F.conv2d(F.pad(seeds, (lo, hi, lo, hi)), kernel[None, None])[0, 0]
+    streaks = correlate_sparse(seeds[0, 0], streak_kernel(length, angle, streak_width))
     span = streaks.max() - streaks.min()
     rain = (streaks - streaks.min()) / span if span > 0 else torch.zeros_like(streaks)
     params = {"density": density, "length": length, "angle": angle, "width": streak_width}

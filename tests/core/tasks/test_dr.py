@@ -1,11 +1,13 @@
 from collections import Counter
 
 import numpy as np
+import pytest
 import torch
+import torch.nn.functional as F
 
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
-from cem_bench.core.tasks.dr import WIDTH_PROBS, WIDTHS, draw_width, rain_layer, streak_kernel
+from cem_bench.core.tasks.dr import WIDTH_PROBS, WIDTHS, correlate_sparse, draw_width, rain_layer, streak_kernel
 
 
 def test_rain_layer_is_normalised_sparse_and_seeded():
@@ -15,6 +17,41 @@ def test_rain_layer_is_normalised_sparse_and_seeded():
     assert float(rain.min()) == 0.0 and float(rain.max()) == 1.0
     assert 35 <= params["length"] <= 45 and -30 <= params["angle"] <= 30 and params["width"] in (3, 5, 7)
     assert float((rain > 0.5).float().mean()) < 0.2  # streaks, not a wash
+
+
+def dense_same_correlation(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """The rain layer's former dense form: pad (side - 1) // 2 before and side // 2 after, then conv2d."""
+    before, after = (kernel.shape[0] - 1) // 2, kernel.shape[0] // 2
+    return F.conv2d(F.pad(seeds[None, None], (before, after, before, after)), kernel[None, None])[0, 0]
+
+
+@pytest.mark.parametrize(("length", "angle", "width"), [(41, 12.5, 3), (44, -29.0, 5), (35, 0.0, 7)])  # odd / even sides
+def test_sparse_correlation_is_the_dense_one_within_an_ulp_and_keeps_exact_zeros(length, angle, width):
+    gen = torch.Generator().manual_seed(length)
+    seeds = (torch.rand(40, 56, generator=gen, dtype=torch.float64) < 0.02).double() * 8
+    seeds[0, 0] = seeds[-1, -1] = 3.0  # seeds on the border, where the padding matters
+    kernel = streak_kernel(length, angle, width)
+    sparse, dense = correlate_sparse(seeds, kernel), dense_same_correlation(seeds, kernel)
+    assert sparse.shape == dense.shape == seeds.shape
+    assert torch.equal(sparse == 0, dense == 0)
+    assert torch.allclose(sparse, dense, rtol=1e-15, atol=0)
+
+
+def test_rain_layers_are_the_dense_form_s_bit_for_bit_in_float32():
+    """The sparse sums change float64 last bits only; the float32 layer every task uses does not move."""
+    for seed in range(20):
+        rain, params = rain_layer(48, 64, torch.Generator().manual_seed(seed))
+        gen = torch.Generator().manual_seed(seed)  # replay rain_layer's draws: density, length, angle, width
+        density = 0.005 + 0.002 * float(torch.rand((), generator=gen, dtype=torch.float64))
+        torch.randint(35, 46, (), generator=gen)
+        torch.rand((), generator=gen, dtype=torch.float64)
+        draw_width(gen)
+        seeds = (torch.rand(48, 64, generator=gen, dtype=torch.float64) < density).double()
+        smooth = torch.tensor([[0, 0.1, 0], [0.1, 8, 0.1], [0, 0.1, 0]], dtype=torch.float64)
+        seeds = F.conv2d(seeds[None, None], smooth[None, None], padding=1)[0, 0]
+        streaks = dense_same_correlation(seeds, streak_kernel(params["length"], params["angle"], params["width"]))
+        expected = ((streaks - streaks.min()) / (streaks.max() - streaks.min())).float()
+        assert torch.equal(rain, expected), seed
 
 
 def test_streak_kernel_runs_along_its_angle():
