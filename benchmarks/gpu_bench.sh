@@ -3,7 +3,7 @@
 # interventions/s over bare forwards/s, throughput.py) at the standard suite's 256x256 size, then the
 # R = 1 / 4 / 9 ROI figures of multi_roi.py at the standard protocol. Everything lands under $OUT.
 #
-# After `bash benchmarks/gpu_standard.sh prepare` (wheels and assets), call the device tool's `run` with
+# After `bash benchmarks/gpu_standard.sh prepare` (wheels, assets; `restore` afterwards), call the device tool's `run` with
 # carry [".whl", ".assets"] and command `OUT=$OUT bash benchmarks/gpu_bench.sh` (about 5 minutes on an H200).
 # Rehearse here (tiny sizes, seconds): OUT=/tmp/gpu-bench DEVICE=cpu SMOKE=1 bash benchmarks/gpu_bench.sh
 set -euo pipefail
