@@ -50,7 +50,7 @@ prepare)
     pydantic==2.14.4 pydantic-core==2.50.5 typing-inspection==0.4.5 annotated-types==0.8.0 \
     spandrel==0.4.2 safetensors==0.8.0 || true
   python3 -m pip download -q --no-deps -d .whl spandrel_extra_arches==0.2.0 || true
-  mkdir -p .assets/benchmarks .assets/checkpoints
+  rm -rf .assets && mkdir -p .assets/benchmarks .assets/checkpoints  # afresh: only what the lanes need
   cp -r "$SHARED/images" "$SHARED/patchbank_div2k_8px.npz" .assets/
   # only the lanes' published checkpoints (the zoo's weights are tracked files)
   for model in $(echo "${LANES[@]}" | tr ', ' '\n\n'); do
