@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The standard suite's GPU job (docs/standard_suite.md, "On a GPU"): on the device machine (a copy of this
-# working tree), score the pending jobs of the models listed below, most expensive first, in parallel lanes,
+# working tree), score the pending jobs of the models listed below, cheapest first, in parallel lanes,
 # within a time limit, and return every finished unit record under $OUT, to be committed here.
 #
 #   bash benchmarks/gpu_standard.sh prepare         # wheels (.whl), assets (.assets); moves what the device
@@ -22,14 +22,15 @@ HOLD=.gpu-hold
 HELD="results/quick results/quick-x3 results/summary.json results/standard/dn-s50 results/standard/dr
 results/standard/sr-x2 results/standard/sr-x4 results/standard/sr-x3 results/standard/.units
 results/standard/.partial reports"
-# Lanes run side by side (the GPU is far from full with one small model at a time), each most expensive
-# job first. Lane 1 is finding 2's primary pair, then the published denoisers and x2 models; lane 2 the
-# published x4 models (finding 1 pools them; the leaderboard ranks them); lane 3 the fine-tuned BSRN family
-# (finding 2's SR contrast); lane 4 the published deraining models (days of CPU each). Models awaiting
-# their zoo II retraining (zoo-mt-*, zoo-sr-msrresnet-*, zoo-sr-swinir, zoo-sr-rcan-*, zoo-dn-rcan-win8)
-# are left out until they land: their current units would be discarded.
+# Lanes run side by side (the GPU is far from full with one small model at a time), each cheapest job
+# first: a job that outlasts the budget returns nothing (partial jobs stay on the device), so one costly
+# job must not take a lane's whole time. Lane 1 is finding 2's primary pair, then the published denoisers
+# and x2 models; lane 2 the published x4 models (finding 1 pools them; the leaderboard ranks them); lane 3
+# the fine-tuned BSRN family (finding 2's SR contrast); lane 4 the published deraining models (days of CPU
+# each). First-zoo models (zoo-mt-*, zoo-sr-msrresnet-*, zoo-sr-swinir, zoo-sr-rcan-*) are left out until
+# their zoo II retraining lands: their units would be discarded (tests/pipeline/test_gpu_standard_lanes.py).
 LANES=(
-  "zoo-dn-rcan-ca,zoo-dn-rcan-noca dncnn-color-blind,adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
+  "zoo-dn-rcan-noca,zoo-dn-rcan-ca dncnn-color-blind,adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
   "imdn-x4,pan-x4,carn-m-x4,bsrn-s-x4,realesr-animevideov3-x4,rlfn-ntire-x4,craft-x4,grl-tiny-x4"
   "zoo-sr-bsrn-ca,zoo-sr-bsrn-noca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16"
   "prn6-rain100l,prenet6-rain100l,prenet6-rain1400,brn-rain1400"
@@ -72,7 +73,7 @@ prepare)
   done
   size=$(travelling_mib)
   echo "travels: $size MiB (limit 64 MiB); held back in $HOLD until 'collect' or 'restore'"
-  awk -v s="$size" -v l="$LIMIT_MIB" 'BEGIN {exit !(s > l)}' && { echo "too large to travel" >&2; exit 2; } || true
+  awk -v s="$size" -v l="$LIMIT_MIB" 'BEGIN {exit !(s > l)}' && { echo "too large to travel; 'restore' puts the held paths back" >&2; exit 2; } || true
   ;;
 run)
   MINUTES=${2:-7}
@@ -80,6 +81,10 @@ run)
   OUT=${OUT:?set OUT to the folder that comes back}
   "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee "$OUT/env.txt"
   deadline=$(( $(date +%s) + MINUTES * 60 ))
+  # A job checks the deadline only once it samples (imports, planning and screens come first), so every
+  # call is also killed 90 s after it; unit records are written atomically, and the archive below is
+  # made whatever the lanes did, well inside the device's 10-minute limit.
+  hard_stop=$(( deadline + 90 ))
   lane=0
   for models in "${LANES[@]}"; do
     lane=$((lane + 1))
@@ -87,44 +92,29 @@ run)
       for group in $models; do
         left=$(( deadline - $(date +%s) ))
         [ "$left" -gt 20 ] || break
-        "$PY" -m cem_bench.cli run --suite standard --models "$group" --out results --budget "${left}s" \
-          --order expensive --device "${DEVICE:-cuda}" --no-summary --quiet || echo "lane $lane: $group failed"
+        timeout -k 10 $(( hard_stop - $(date +%s) )) "$PY" -m cem_bench.cli run --suite standard --models "$group" \
+          --out results --budget "${left}s" --order cheapest --device "${DEVICE:-cuda}" --no-summary --quiet \
+          || echo "lane $lane: $group stopped with status $?"
       done > "$OUT/lane$lane.log" 2>&1
     ) &
   done
   wait
   tail -n 4 "$OUT"/lane*.log
   # every unit record written here (the device started with none), as one archive
-  tar -czf "$OUT/units.tar.gz" results/standard/.units 2>/dev/null || tar -czf "$OUT/units.tar.gz" --files-from /dev/null
+  mkdir -p results/standard/.units
+  tar -czf "$OUT/units.tar.gz" results/standard/.units
   echo "units returned: $(tar -tzf "$OUT/units.tar.gz" | grep -c '\.json$' || true)"
   ;;
 restore|collect)
-  if [ -d "$HOLD" ]; then
-    for path in $HELD; do
-      [ -e "$HOLD/$path" ] || continue
-      rm -rf "$path" && mkdir -p "$(dirname "$path")" && mv "$HOLD/$path" "$path"
-    done
-    rm -rf "$HOLD"
-  fi
+  # Held files go back without replacing anything written meanwhile (a CPU run may have added units or a
+  # result); the hold is removed only once empty, so nothing held is ever deleted.
+  .venv/bin/python benchmarks/gpu_hold.py restore "$HOLD"
   git status --short | head
   [ "$MODE" = collect ] || exit 0
   # units computed here before (on a CPU) stay as committed; only new ones are added
   tar -xzf "${2:?the folder the device returned}/units.tar.gz" --skip-old-files -C .
-  # a (model, task) with all its units now gets its result file (everything cached: no scoring)
-  .venv/bin/python - <<'EOF'
-import subprocess
-from collections import Counter
-from pathlib import Path
-from cem_bench.pipeline.suites import load_suite
-
-suite = load_suite("standard")
-per_result = len(suite.images) * len(suite.rois)
-counts = Counter(tuple(path.name.split(".")[:2]) for path in Path("results/standard/.units").glob("*.json"))
-for (model, task), count in sorted(counts.items()):
-    if count == per_result and not Path(f"results/standard/{task}/{model}.json").exists():
-        subprocess.run([".venv/bin/cem-bench", "run", "--suite", "standard", "--models", model, "--tasks", task,
-                        "--device", "cpu", "--quiet"], check=True)
-EOF
+  # a (model, task) whose units are now all usable gets its result file (everything cached: no scoring)
+  .venv/bin/python benchmarks/gpu_hold.py results
   .venv/bin/cem-bench check --suite standard --committed-only || true
   echo "then: cem-bench aggregate / leaderboard / report as after a CPU run (docs/standard_suite.md)"
   ;;

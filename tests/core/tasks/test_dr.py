@@ -37,6 +37,16 @@ def test_sparse_correlation_is_the_dense_one_within_an_ulp_and_keeps_exact_zeros
     assert torch.allclose(sparse, dense, rtol=1e-15, atol=0)
 
 
+@pytest.mark.parametrize("side", [5, 6])
+def test_sparse_correlation_of_an_asymmetric_kernel_is_the_dense_one(side):
+    """Streak kernels are point-symmetric, which would hide a missing flip; a random kernel does not."""
+    gen = torch.Generator().manual_seed(side)
+    seeds = (torch.rand(12, 9, generator=gen, dtype=torch.float64) < 0.2).double()
+    seeds[0, -1] = seeds[-1, 0] = 1.0
+    kernel = torch.rand(side, side, generator=gen, dtype=torch.float64)
+    assert torch.allclose(correlate_sparse(seeds, kernel), dense_same_correlation(seeds, kernel), rtol=1e-14, atol=0)
+
+
 def test_rain_layers_are_the_dense_form_s_bit_for_bit_in_float32():
     """The sparse sums change float64 last bits only; the float32 layer every task uses does not move."""
     for seed in range(20):
