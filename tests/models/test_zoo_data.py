@@ -79,7 +79,7 @@ def test_pairs_are_the_benchmark_degradations():
     inputs, targets, _ = make_batch(tasks, patches, gen, upsample_input=True)
     assert inputs.shape == targets.shape == (6, 3, 32, 32)
     for k, (t, seed) in enumerate(zip(choice, seeds)):
-        degraded = tasks[t].degrade(patches[k], seed)
+        degraded = tasks[t].degrade_for_training(patches[k], seed)  # dr: a window of a suite-sized image
         expected = to_tensor(degraded.lq)
         if tasks[t].name == "sr":
             assert np.array_equal(degraded.lq, bicubic_resize(patches[k], 8, 8))

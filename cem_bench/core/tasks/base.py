@@ -58,6 +58,12 @@ class Task(ABC):
     def degrade(self, gt: np.ndarray, seed: int) -> Degraded:
         """Make the model input from ``gt`` (uint8 ``[H, W, 3]``), reproducibly from ``seed``."""
 
+    def degrade_for_training(self, gt: np.ndarray, seed: int) -> Degraded:
+        """A training pair's input for the patch ``gt``: ``degrade``, unless the degradation depends on the
+        image's size (``dr``: its rain is normalised over the image), where the patch is degraded as a
+        window of a suite-sized image."""
+        return self.degrade(gt, seed)
+
     def pair(self, gt: np.ndarray, lq: np.ndarray) -> Degraded:
         """Use a user-supplied degraded image ``lq`` for ``gt``."""
         gt = self.prepare_gt(gt)

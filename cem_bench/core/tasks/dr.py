@@ -30,6 +30,7 @@ ANGLE = (-30.0, 30.0)
 WIDTHS = (3, 5, 7)
 WIDTH_PROBS = (0.25, 0.5, 0.25)  # the reference's "medium" rain (RainGenerator), not uniform
 BETA = (0.6, 1.0)
+TRAINING_CANVAS = 256  # the standard suite's image side: training rain is drawn at this size (degrade_for_training)
 
 
 def gaussian_kernel1d(width: int) -> torch.Tensor:
@@ -118,9 +119,28 @@ class Deraining(Task):
                 "width_probs": list(WIDTH_PROBS), "beta": list(BETA)}
 
     def degrade(self, gt: np.ndarray, seed: int) -> Degraded:
+        return self._rainy(gt, seed, canvas=gt.shape[:2], corner=(0, 0))
+
+    def degrade_for_training(self, gt: np.ndarray, seed: int) -> Degraded:
+        """``gt`` as one window of a suite-sized rainy image: the layer is drawn for a canvas of
+        :data:`TRAINING_CANVAS` px a side (or ``gt``'s size if larger) and ``gt`` gets the window at a corner
+        fixed by ``seed``. The layer is min-max normalised over its canvas, so rain drawn for a 48-px patch
+        is brighter than a 256-px image's (mean 0.19 vs 0.13); training on it taught models to remove
+        rain the suite's images do not have. The window equals ``degrade`` of the canvas-sized image there.
+        """
+        height, width = gt.shape[:2]
+        canvas = (max(TRAINING_CANVAS, height), max(TRAINING_CANVAS, width))
+        rows = canvas[0] - height + 1
+        return self._rainy(gt, seed, canvas, corner=(seed % rows, (seed // rows) % (canvas[1] - width + 1)))
+
+    def _rainy(self, gt: np.ndarray, seed: int, canvas: tuple[int, int], corner: tuple[int, int]) -> Degraded:
         gen = generator(seed, "degrade", self.name)
-        rain, info = rain_layer(gt.shape[0], gt.shape[1], gen)
+        rain, info = rain_layer(canvas[0], canvas[1], gen)
         beta = BETA[0] + (BETA[1] - BETA[0]) * float(torch.rand((), generator=gen, dtype=torch.float64))
+        if tuple(canvas) != gt.shape[:2]:
+            top, left = corner
+            rain = rain[top:top + gt.shape[0], left:left + gt.shape[1]]
+            info["window"] = [top, left, canvas[0], canvas[1]]
         residual = (beta * rain)[None].expand(3, -1, -1)
         lq = add_residual(to_tensor(gt), residual)
         info["beta"] = beta

@@ -97,7 +97,8 @@ def validate(network: nn.Module, config: TrainConfig, tasks: list[Task],
     """Mean PSNR (the protocol's: 8-bit, RGB, data range 255) over the crops, model vs trivial baseline.
 
     The baseline is the degraded input itself (dn, dr) or its PIL bicubic upscale (sr). Crop ``i`` is
-    degraded by the task's ``degrade`` with seed ``i``; the model runs through the same wrapper as
+    degraded as training pairs are (the task's ``degrade_for_training``) with seed ``i``; the model runs
+    through the same wrapper as
     ``cem-bench score`` (:class:`RestorationModel`), so input conventions are exercised too.
     """
     was_training = network.training
@@ -107,7 +108,7 @@ def validate(network: nn.Module, config: TrainConfig, tasks: list[Task],
         model.configure(task)
         psnrs, baselines = [], []
         for index, crop in enumerate(crops):
-            degraded = task.degrade(task.prepare_gt(crop), index)
+            degraded = task.degrade_for_training(task.prepare_gt(crop), index)
             gt = degraded.gt
             roi = ROI(0, 0, min(gt.shape[:2]))
             output = model(to_tensor(degraded.lq)[None])

@@ -3,7 +3,8 @@
 Each sample of a batch gets its task (uniform over the training mix) and an integer seed from the
 training generator, and is degraded by that task's ``degrade(gt, seed)``: PIL bicubic downscaling for
 ``sr``, quantised Gaussian noise for ``dn``, the synthetic rain layer of ``cem_bench/tasks/dr.py`` for
-``dr``, bit for bit what ``cem-bench score`` feeds a model. A same-size network trained for SR gets the
+``dr``, bit for bit what ``cem-bench score`` feeds a model (for ``dr``, in a window of a suite-sized image:
+:meth:`~cem_bench.core.tasks.base.Task.degrade_for_training`). A same-size network trained for SR gets the
 LR input upsampled by :func:`cem_bench.models.loading.pre_upsample`, the function its loader uses.
 """
 
@@ -21,7 +22,7 @@ SEED_BOUND = 2**62  # per-sample degradation seeds are drawn below this
 
 def degrade_sample(task: Task, gt: np.ndarray, seed: int, upsample_input: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """(model input, target), float ``[3, h, w]`` / ``[3, H, W]`` in ``[0, 1]``, for one uint8 patch."""
-    degraded = task.degrade(task.prepare_gt(gt), seed)
+    degraded = task.degrade_for_training(task.prepare_gt(gt), seed)
     lq = to_tensor(degraded.lq)
     if upsample_input and task.scale > 1:
         lq = pre_upsample(lq[None], task.scale)[0]

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from cem_bench.core.images import to_tensor
 from cem_bench.core.tasks import get_task
-from cem_bench.core.tasks.dr import WIDTH_PROBS, WIDTHS, correlate_sparse, draw_width, rain_layer, streak_kernel
+from cem_bench.core.tasks.dr import TRAINING_CANVAS, WIDTH_PROBS, WIDTHS, correlate_sparse, draw_width, rain_layer, streak_kernel
 
 
 def test_rain_layer_is_normalised_sparse_and_seeded():
@@ -123,3 +123,30 @@ def test_the_width_rule_is_versioned_and_recorded():
     described = get_task("dr").describe()
     assert described["version"] == 3 and described["width_probs"] == [0.25, 0.5, 0.25]
     assert described["widths"] == [3, 5, 7]
+
+
+def test_a_training_patch_is_rained_on_as_a_window_of_a_suite_sized_image():
+    task = get_task("dr")
+    image = np.random.default_rng(0).integers(0, 256, (TRAINING_CANVAS, TRAINING_CANVAS, 3), dtype=np.uint8)
+    for seed in (0, 5, 2**61 + 7):
+        top = seed % (TRAINING_CANVAS - 48 + 1)
+        left = (seed // (TRAINING_CANVAS - 48 + 1)) % (TRAINING_CANVAS - 40 + 1)
+        whole = task.degrade(image, seed)
+        patch = task.degrade_for_training(image[top:top + 48, left:left + 40], seed)
+        assert patch.info["window"] == [top, left, TRAINING_CANVAS, TRAINING_CANVAS]
+        assert np.array_equal(patch.lq, whole.lq[top:top + 48, left:left + 40])
+        assert np.array_equal(patch.residual, whole.residual[top:top + 48, left:left + 40])
+
+
+def test_training_rain_is_as_bright_as_a_suite_image_s_not_a_patch_s():
+    """Min-max normalisation makes a 48-px layer brighter than a 256-px one; training patches must not be."""
+    task, gt = get_task("dr"), np.zeros((48, 48, 3), dtype=np.uint8)
+    trained = np.mean([task.degrade_for_training(gt, seed).residual.mean() for seed in range(30)])
+    patch_sized = np.mean([task.degrade(gt, seed).residual.mean() for seed in range(30)])
+    suite_sized = np.mean([task.degrade(np.zeros((256, 256, 3), np.uint8), seed).residual.mean() for seed in range(30)])
+    assert abs(trained - suite_sized) < 0.25 * suite_sized < abs(patch_sized - suite_sized)
+
+
+def test_other_tasks_train_on_their_own_degradation(astronaut64):
+    task = get_task("dn", sigma=50)
+    assert np.array_equal(task.degrade_for_training(astronaut64, 3).lq, task.degrade(astronaut64, 3).lq)
