@@ -1,11 +1,13 @@
-"""The deraining task's rain layer: the sparse streak sums (``correlate_sparse``) against the dense
-float64 ``conv2d`` the layer used before, at a training patch's size and at the standard suite's size.
+"""The deraining task's rain layer: the sparse streak sums (``correlate_sparse``, a loop on NumPy views)
+against the dense float64 ``conv2d`` the layer used first and against the same loop on torch slices (the
+form before it), at a training patch's size and at the standard suite's size.
 
     python benchmarks/rain_layer.py [--layers 200] [--threads 1]
 
-Per size, both forms are timed on the same seeds and kernels, alternating (so load drifts hit both), and
-each layer's float32 result is compared bit for bit (the layer is cast to float32 before any task uses
-it). Prints seconds per layer, the ratio, and how many float32 values differed.
+Per size, the forms are timed on the same seeds and kernels, in an order that rotates per layer (so load
+drifts hit all), and each layer's float32 result is compared with the dense one bit for bit (the layer is
+cast to float32 before any task uses it), and its float64 result with the torch loop's (the same sums in
+the same order). Prints seconds per layer, the ratios, and how many values differed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ def dense(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """The former form: "same" float64 cross-correlation, one less pad before than after for even sides."""
     before, after = (kernel.shape[0] - 1) // 2, kernel.shape[0] // 2
     return F.conv2d(F.pad(seeds[None, None], (before, after, before, after)), kernel[None, None])[0, 0]
+
+
+def torch_loop(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """The sparse form as first written: one flipped kernel added per non-zero seed, on torch slices."""
+    side = kernel.shape[0]
+    flipped = kernel.flip(0, 1)
+    extended = torch.zeros(seeds.shape[0] + side - 1, seeds.shape[1] + side - 1, dtype=kernel.dtype)
+    rows, cols = torch.nonzero(seeds, as_tuple=True)
+    for row, col, value in zip(rows.tolist(), cols.tolist(), seeds[rows, cols].tolist()):
+        extended[row:row + side, col:col + side] += value * flipped
+    return extended[side // 2:side // 2 + seeds.shape[0], side // 2:side // 2 + seeds.shape[1]]
 
 
 def layer_inputs(size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,23 +66,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s), {args.layers} layers per size")
-    print("| side (px) | dense conv2d s/layer | sparse s/layer | dense / sparse | float32 values differing |")
-    print("|---|---|---|---|---|")
+    print("| side (px) | dense conv2d s/layer | torch loop s/layer | NumPy loop s/layer | dense / NumPy | torch loop / NumPy "
+          "| float32 values differing from dense | float64 values differing from the torch loop |")
+    print("|---|---|---|---|---|---|---|---|")
+    forms = (("dense", dense), ("torch loop", torch_loop), ("numpy", dr.correlate_sparse))
     for size in (int(side) for side in args.sizes.split(",")):
-        spent = {"dense": 0.0, "sparse": 0.0}
-        differing = 0
+        spent = dict.fromkeys([name for name, _ in forms], 0.0)
+        from_dense = from_loop = 0
         for seed in range(args.layers):
             seeds, kernel = layer_inputs(size, seed)
             results = {}
-            for name, form in (("dense", dense), ("sparse", dr.correlate_sparse))[:: 1 if seed % 2 else -1]:
+            for name, form in forms[seed % 3:] + forms[:seed % 3]:
                 start = time.perf_counter()
                 results[name] = form(seeds, kernel)
                 spent[name] += time.perf_counter() - start
-            differing += int((normalised(results["dense"]) != normalised(results["sparse"])).sum())
+            from_dense += int((normalised(results["dense"]) != normalised(results["numpy"])).sum())
+            from_loop += int((results["torch loop"] != results["numpy"]).sum())
         per = {name: seconds / args.layers for name, seconds in spent.items()}
-        print(f"| {size} | {per['dense']:.4f} | {per['sparse']:.4f} | {per['dense'] / per['sparse']:.1f} | "
-              f"{differing} of {args.layers * size * size:,} |")
-
+        values = f"{args.layers * size * size:,}"
+        print(f"| {size} | {per['dense']:.4f} | {per['torch loop']:.4f} | {per['numpy']:.4f} | "
+              f"{per['dense'] / per['numpy']:.1f} | {per['torch loop'] / per['numpy']:.2f} | "
+              f"{from_dense} of {values} | {from_loop} of {values} |")
 
 if __name__ == "__main__":
     main()

@@ -70,21 +70,23 @@ def draw_width(gen: torch.Generator) -> int:
 def correlate_sparse(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """``F.conv2d`` of ``seeds`` with ``kernel``, "same" size, computed from the non-zero seeds only.
 
-    The layer is under 1 % seeds, so adding one flipped kernel per non-zero seed pixel is 16x (48 px) to
-    23x (256 px) faster than the dense float64 convolution, which has no fast CPU kernel
-    (``benchmarks/rain_layer.py``). Same sums in another order: equal to the dense result within one
-    float64 ulp, exact zeros kept (``tests/core/tasks/test_dr.py``). The kernel side (length + width + 1)
-    is even for even lengths; the dense form padded one less before.
+    The layer is under 1 % seeds, so adding one flipped kernel per non-zero seed pixel is 32x (48 px) to
+    60x (256 px) faster than the dense float64 convolution, which has no fast CPU kernel. The loop runs on
+    NumPy views: 2.1-2.4x faster than on torch slices (per-call overhead), with the same products added in
+    the same order, bit for bit (``benchmarks/rain_layer.py``). Equal to the dense result within one float64 ulp,
+    exact zeros kept (``tests/core/tasks/test_dr.py``). The kernel side (length + width + 1) is even for
+    even lengths; the dense form padded one less before.
     """
     side = kernel.shape[0]
     after = side // 2  # the dense form's padding after the image ((side - 1) // 2 before it)
     height, width = seeds.shape
-    flipped = kernel.flip(0, 1)
-    extended = torch.zeros(height + side - 1, width + side - 1, dtype=kernel.dtype)
-    rows, cols = torch.nonzero(seeds, as_tuple=True)
-    for row, col, value in zip(rows.tolist(), cols.tolist(), seeds[rows, cols].tolist()):
+    flipped = kernel.flip(0, 1).numpy()
+    values = seeds.numpy()
+    extended = np.zeros((height + side - 1, width + side - 1), dtype=flipped.dtype)
+    rows, cols = np.nonzero(values)
+    for row, col, value in zip(rows.tolist(), cols.tolist(), values[rows, cols].tolist()):
         extended[row:row + side, col:col + side] += value * flipped
-    return extended[after:after + height, after:after + width]
+    return torch.from_numpy(extended[after:after + height, after:after + width])
 
 
 def rain_layer(height: int, width: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, Any]]:

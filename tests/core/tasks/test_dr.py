@@ -47,6 +47,27 @@ def test_sparse_correlation_of_an_asymmetric_kernel_is_the_dense_one(side):
     assert torch.allclose(correlate_sparse(seeds, kernel), dense_same_correlation(seeds, kernel), rtol=1e-14, atol=0)
 
 
+def torch_loop_correlation(seeds: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """The form zoo II's deraining models started training on: the same loop on torch slices."""
+    side = kernel.shape[0]
+    flipped = kernel.flip(0, 1)
+    extended = torch.zeros(seeds.shape[0] + side - 1, seeds.shape[1] + side - 1, dtype=kernel.dtype)
+    rows, cols = torch.nonzero(seeds, as_tuple=True)
+    for row, col, value in zip(rows.tolist(), cols.tolist(), seeds[rows, cols].tolist()):
+        extended[row:row + side, col:col + side] += value * flipped
+    return extended[side // 2:side // 2 + seeds.shape[0], side // 2:side // 2 + seeds.shape[1]]
+
+
+@pytest.mark.parametrize(("length", "angle", "width"), [(41, 12.5, 3), (44, -29.0, 5), (35, 0.0, 7)])
+def test_numpy_loop_is_the_torch_loop_bit_for_bit_in_float64(length, angle, width):
+    """Resumed trainings must see the data they started on: same products, added in the same order."""
+    gen = torch.Generator().manual_seed(length)
+    seeds = F.conv2d((torch.rand(96, 80, generator=gen, dtype=torch.float64) < 0.01).double()[None, None],
+                     torch.tensor([[[[0, 0.1, 0], [0.1, 8, 0.1], [0, 0.1, 0]]]], dtype=torch.float64), padding=1)[0, 0]
+    kernel = streak_kernel(length, angle, width)
+    assert torch.equal(correlate_sparse(seeds, kernel), torch_loop_correlation(seeds, kernel))
+
+
 def test_rain_layers_are_the_dense_form_s_bit_for_bit_in_float32():
     """The sparse sums change float64 last bits only; the float32 layer every task uses does not move."""
     for seed in range(20):
