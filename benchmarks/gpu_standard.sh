@@ -30,7 +30,7 @@ results/standard/.partial reports"
 # each). First-zoo models (zoo-mt-*, zoo-sr-msrresnet-*, zoo-sr-swinir, zoo-sr-rcan-*) are left out until
 # their zoo II retraining lands: their units would be discarded (tests/pipeline/test_gpu_standard_lanes.py).
 LANES=(
-  "zoo-dn-rcan-noca,zoo-dn-rcan-ca dncnn-color-blind,adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
+  "zoo-dn-rcan-noca,zoo-dn-rcan-ca adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
   "imdn-x4,pan-x4,carn-m-x4,bsrn-s-x4,realesr-animevideov3-x4,rlfn-ntire-x4,craft-x4,grl-tiny-x4"
   "zoo-sr-bsrn-ca,zoo-sr-bsrn-noca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16"
   "prn6-rain100l,prenet6-rain100l,prenet6-rain1400,brn-rain1400"
