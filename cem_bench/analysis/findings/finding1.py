@@ -55,7 +55,8 @@ TEST = (
     "fractions, DI, distant negative mass, radius and gain; rho(DI, gain) within the zoo depth family and within "
     "the published ×4 models (a description, not a refutation); the LAM-vs-CEM table."
 )
-LIMITS = ("Small, briefly CPU-trained zoo models and a handful of published checkpoints; the flag relies on each "
+LIMITS = ("Small zoo models (0.1–0.3 M parameters) trained on CPU, whose data, iterations and quality against a "
+          "published reference docs/zoo.md lists per model, and a handful of published checkpoints; the flag relies on each "
           "block's Monte-Carlo mean (50 samples in the standard suite) being close to normal far in its tail "
           "(Bonferroni over hundreds of blocks).")
 

@@ -62,8 +62,9 @@ TEST = (
     "every other member of the two RCAN families (window or local pooling) minus its noca model is described, as "
     f"is the fine-tuned BSRN family ({SR_BSRN.prefix}*) on {SR_BSRN.task}."
 )
-LIMITS = ("Small RCAN-style zoo models trained for 600–1,000 iterations on CPU (attention may be under-trained, "
-          "which would understate its effect).")
+LIMITS = ("Small RCAN-style zoo models (0.18–0.25 M parameters) trained identically on CPU (same data, seed and "
+          "iterations; docs/zoo.md gives their training and quality): at this size attention may be under-used, "
+          "which would understate its effect, and a null difference here does not refute the paper.")
 
 
 def members(units: pd.DataFrame, pair: Pair) -> list[str]:
