@@ -19,6 +19,7 @@ without any effect).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cem_bench.analysis.cluster import MIN_IMAGES, ImageMean, image_means
-from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS
+from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS, SUPPORT
 
 METHOD = "studentized cluster"  # ``bootstrap.method`` of a result file
 RESAMPLED = "images"  # ``bootstrap.resampled``: what one draw picks
@@ -49,9 +50,14 @@ def _stored(value: float) -> float:
 
 
 def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: int, seed: int,
-             level: float, minimum: int = MIN_IMAGES) -> dict[str, Any]:
+             level: float, minimum: int = MIN_IMAGES,
+             support: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, Any]:
     """``{mean, low, high, n_units, n_images, reason}`` of one metric: ``values[i]`` belongs to image
     ``images[i]``; None/NaN values are left out (an image without any defined value is not counted).
+
+    The interval is cut to ``support``, the values the metric can take: a bootstrap-t interval may reach
+    past them (a count near 0 with one outlying image), and the part outside cannot hold the mean, so the
+    cut interval keeps the coverage.
 
     >>> ci = image_ci(["a", "b", "c"], [1.0, 2.0, None], resamples=100, seed=0, level=0.95)
     >>> ci == {"mean": 1.5, "low": None, "high": None, "n_units": 2, "n_images": 2,
@@ -71,7 +77,7 @@ def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: i
     if not estimate.enough:
         return ci | {"reason": too_small(estimate.n, minimum)}
     low, high = estimate.interval(level)
-    return ci | {"low": _stored(low), "high": _stored(high)}
+    return ci | {"low": _stored(max(low, support[0])), "high": _stored(min(high, support[1]))}
 
 
 def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:
@@ -83,5 +89,6 @@ def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, 
     older files with it.
     """
     images = [unit["image"]["id"] for unit in units]
-    return {name: image_ci(images, [unit["metrics"].get(name) for unit in units], resamples, seed, level)
+    return {name: image_ci(images, [unit["metrics"].get(name) for unit in units], resamples, seed, level,
+                           support=SUPPORT[name])
             for name in METRICS}

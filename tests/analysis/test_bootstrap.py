@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from handmade_results import make_unit
 
 from cem_bench.analysis.bootstrap import NO_UNIT, aggregate_units, image_ci, too_small
 from cem_bench.analysis.cluster import MIN_IMAGES, ImageMean
-from cem_bench.core.metrics.catalog import METRICS
+from cem_bench.core.metrics.catalog import METRICS, SUPPORT
 
 IMAGES, ROIS = 13, 9
 SETTINGS = {"resamples": 2000, "seed": 0, "level": 0.95}
@@ -86,3 +88,21 @@ def test_aggregates_cover_every_metric_and_resample_images_jointly():
     assert list(aggregates) == list(METRICS)
     assert (gain["low"], gain["mean"], gain["high"]) == pytest.approx((2 * roi["low"], 2 * roi["mean"], 2 * roi["high"]))
     assert aggregates["causal_radius"]["reason"] == NO_UNIT  # null in every hand-made unit
+
+
+def test_an_interval_is_cut_to_the_values_its_metric_can_take():
+    # a count that is 0 on 12 of 13 images: the bootstrap-t interval reaches below 0, where no mean can lie
+    values = [0.0] * (IMAGES - 1) + [6.0]
+    free = image_ci(names(rois=1), values, **SETTINGS)
+    cut = image_ci(names(rois=1), values, **SETTINGS, support=(0.0, math.inf))
+    assert free["low"] < 0.0 and cut["low"] == 0.0
+    assert (cut["mean"], cut["high"]) == (free["mean"], free["high"])
+    # the same from the upper end (a fraction near 1), and every count-like metric carries its support
+    fractions = [1.0 - v / 6.0 for v in values]
+    assert image_ci(names(rois=1), fractions, **SETTINGS)["high"] > 1.0
+    mirrored = image_ci(names(rois=1), fractions, **SETTINGS, support=(0.0, 1.0))
+    assert mirrored["high"] == 1.0 and mirrored["low"] <= mirrored["mean"] < 1.0
+    units = [make_unit("box-blur-3", "dn-s50", f"i{k}", negative=v) for k, v in enumerate(values)]
+    assert aggregate_units(units, **SETTINGS)["negative"]["low"] == 0.0
+    assert {name for name, (low, high) in SUPPORT.items() if low == 0.0} >= {
+        "positive", "negative", "zero", "effect_range", "negative_fraction", "causal_radius", "diffusion_index"}

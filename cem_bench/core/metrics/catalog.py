@@ -20,24 +20,29 @@ class UnitMetric:
     measured: bool
     header: str | None = None  # leaderboard column header; None: not a leaderboard column
     decimals: int = 2  # leaderboard decimals
+    # the values the metric can take: an interval of its mean is cut to them (a count's mean is never < 0)
+    support: tuple[float, float] = (-math.inf, math.inf)
 
 
+NON_NEGATIVE = (0.0, math.inf)
+PERCENT = (0.0, 100.0)  # (1 − Gini) × 100
 UNIT_METRICS: tuple[UnitMetric, ...] = (
     UnitMetric("psnr_roi", True, "ROI PSNR (dB)", 2),
     UnitMetric("psnr_input", True),
     UnitMetric("psnr_gain", True, "gain (dB)", 2),
-    UnitMetric("positive", False, "+ blocks", 1),
-    UnitMetric("negative", False, "− blocks", 1),
-    UnitMetric("zero", False, "0 blocks", 1),
-    UnitMetric("positive_sum", False),
-    UnitMetric("negative_sum", False),
-    UnitMetric("effect_range", False, "effect range (dB)", 3),
-    UnitMetric("negative_fraction", False),
-    UnitMetric("causal_radius", False, "causal radius (px)", 1),
-    UnitMetric("diffusion_index", False, "DI", 1),
-    UnitMetric("lam_di", True, "LAM DI", 1),
+    UnitMetric("positive", False, "+ blocks", 1, NON_NEGATIVE),
+    UnitMetric("negative", False, "− blocks", 1, NON_NEGATIVE),
+    UnitMetric("zero", False, "0 blocks", 1, NON_NEGATIVE),
+    UnitMetric("positive_sum", False, support=NON_NEGATIVE),
+    UnitMetric("negative_sum", False, support=(-math.inf, 0.0)),
+    UnitMetric("effect_range", False, "effect range (dB)", 3, NON_NEGATIVE),
+    UnitMetric("negative_fraction", False, support=(0.0, 1.0)),
+    UnitMetric("causal_radius", False, "causal radius (px)", 1, NON_NEGATIVE),
+    UnitMetric("diffusion_index", False, "DI", 1, PERCENT),
+    UnitMetric("lam_di", True, "LAM DI", 1, PERCENT),
 )
 METRICS: tuple[str, ...] = tuple(metric.name for metric in UNIT_METRICS)
+SUPPORT: dict[str, tuple[float, float]] = {metric.name: metric.support for metric in UNIT_METRICS}
 MEASURED_METRICS: tuple[str, ...] = tuple(metric.name for metric in UNIT_METRICS if metric.measured)
 LEADERBOARD_COLUMNS: tuple[UnitMetric, ...] = tuple(metric for metric in UNIT_METRICS if metric.header)
 
