@@ -19,7 +19,6 @@ without any effect).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cem_bench.analysis.cluster import MIN_IMAGES, ImageMean, image_means
-from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS, SUPPORT
+from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS, SUPPORT, UNBOUNDED
 
 METHOD = "studentized cluster"  # ``bootstrap.method`` of a result file
 RESAMPLED = "images"  # ``bootstrap.resampled``: what one draw picks
@@ -51,7 +50,7 @@ def _stored(value: float) -> float:
 
 def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: int, seed: int,
              level: float, minimum: int = MIN_IMAGES,
-             support: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, Any]:
+             support: tuple[float, float] = UNBOUNDED) -> dict[str, Any]:
     """``{mean, low, high, n_units, n_images, reason}`` of one metric: ``values[i]`` belongs to image
     ``images[i]``; None/NaN values are left out (an image without any defined value is not counted).
 

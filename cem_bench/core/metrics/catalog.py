@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 STORED_DIGITS = 6  # decimals of every number stored in a result file
 SUMMARY_DIGITS = 4  # decimals of results/summary.json (a DVC metrics file)
+UNBOUNDED: tuple[float, float] = (-math.inf, math.inf)  # the support of a metric that can take any value
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class UnitMetric:
     header: str | None = None  # leaderboard column header; None: not a leaderboard column
     decimals: int = 2  # leaderboard decimals
     # the values the metric can take: an interval of its mean is cut to them (a count's mean is never < 0)
-    support: tuple[float, float] = (-math.inf, math.inf)
+    support: tuple[float, float] = UNBOUNDED
 
 
 NON_NEGATIVE = (0.0, math.inf)
