@@ -17,11 +17,13 @@ the exponential design already falls to 92.9%, and so few images cannot show whi
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 MIN_IMAGES = 10  # fewer images: "n too small", no interval, no test
 RESAMPLES = 4999
@@ -136,14 +138,36 @@ class ImageMean:
         observed = (self.mean - bound) / self.se
         return float((1 + np.count_nonzero(self.pivots <= observed)) / (1 + self.pivots.size))
 
-    def detectable(self, alpha: float, power: float = 0.8) -> float:
-        """Smallest true shift from the null that a one-sided test at ``alpha`` finds with ``power``:
-        ``(t*(1−alpha) − t*(1−power))·se``, holding the standard error at its observed value (approximate).
+    def t_p(self, bound: float, side: str) -> float:
+        """Student's one-sided t-test p-value on the image values (``side="above"``: against ``H0: mean ≤
+        bound``, as :meth:`p_above`; ``"below"``, as :meth:`p_below`). Not a findings test: a sensitivity
+        check beside the bootstrap-t, whose lower tail is less conservative on skewed values (docs/findings.md).
         """
+        if side not in ("above", "below"):
+            raise ValueError(f"side must be 'above' or 'below', not {side!r}")
+        if not self.enough:
+            return float("nan")
+        if self.degenerate:
+            return 0.0 if (self.mean > bound if side == "above" else self.mean < bound) else 1.0
+        alternative = "greater" if side == "above" else "less"
+        with warnings.catch_warnings():  # nearly equal values: scipy warns of precision, the p-value stands
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(stats.ttest_1samp(self.values, bound, alternative=alternative).pvalue)
+
+    def detectable(self, alpha: float, power: float = 0.8, side: str = "above") -> float:
+        """Smallest true shift from the null (a size, ≥ 0) that a one-sided test at ``alpha`` finds with
+        ``power``, holding the standard error at its observed value (approximate). ``side="above"``
+        (:meth:`p_above`): ``(t*(1−alpha) − t*(1−power))·se``; ``"below"`` (:meth:`p_below`), the other tail
+        of the pivots: ``(t*(power) − t*(alpha))·se``. The two differ when the pivots are skewed.
+        """
+        if side not in ("above", "below"):
+            raise ValueError(f"side must be 'above' or 'below', not {side!r}")
         if not self.enough:
             return float("nan")
         if self.degenerate:
             return 0.0
+        if side == "below":
+            return (self._quantile(power) - self._quantile(alpha)) * self.se
         return (self._quantile(1 - alpha) - self._quantile(1 - power)) * self.se
 
     def equivalence_margin(self, alpha: float, power: float = 0.8) -> float:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.models import get_card, registered_cards
-from cem_bench.models.task_fit import fits
+from cem_bench.models.task_fit import fits, is_multi_task
 from cem_bench.pipeline.suites import Suite, TaskSpec
 
 
@@ -91,7 +91,13 @@ def plan(suite: Suite, models: list[str] | None = None, check_images: bool = Tru
     return units
 
 
-def planned_results(suite: Suite) -> set[tuple[str, str]]:
+def planned_results(suite: Suite, trained_single_task: bool = False) -> set[tuple[str, str]]:
     """``(model, task label)`` of every result file ``suite`` plans: what a report lists as left out when its
-    file is missing (a result file is written only once all its units exist). Keys only: no image is read."""
-    return {(unit.model, unit.task.label) for unit in plan(suite, check_images=False)}
+    file is missing (a result file is written only once all its units exist). Keys only: no image is read.
+    ``trained_single_task`` keeps the trained, single-task models only (what finding 1 pools)."""
+    units = plan(suite, check_images=False)
+    if trained_single_task:
+        cards = {ref: get_card(ref) for ref in {unit.card_ref for unit in units}}
+        units = [unit for unit in units
+                 if not cards[unit.card_ref].analytic and not is_multi_task(cards[unit.card_ref])]
+    return {(unit.model, unit.task.label) for unit in units}

@@ -78,6 +78,8 @@ def section(finding: Finding, figure: str | None, suite: str) -> list[str]:
         parts += [table_markdown(table), ""]
     primary = finding.primary
     parts += [f"**Primary test.** {primary.statement}. Power: {primary.power}.", ""]
+    if primary.sensitivity:
+        parts += [f"**Sensitivity** (not pre-registered; the verdict is the bootstrap-t's). {primary.sensitivity}.", ""]
     if finding.verdict is None:
         parts += [f"**Verdict: {no_verdicts(suite)}.**", ""]
     else:
@@ -119,12 +121,14 @@ def _link(folder: Path, name: str, relative_to: Path | None) -> str:
 
 
 def render_findings(results_dir: str | Path, suite: str, figures_dir: str | Path,
-                    relative_to: str | Path | None = None, planned: Iterable[tuple[str, str]] | None = None) -> str:
+                    relative_to: str | Path | None = None, planned: Iterable[tuple[str, str]] | None = None,
+                    planned_trained: Iterable[tuple[str, str]] | None = None) -> str:
     """Draw the figures into ``figures_dir`` and return the findings Markdown of ``suite``.
 
     Figure links are relative to ``relative_to`` (the report's folder) or, by default, written as
     ``<figures_dir name>/<file>`` (the report sits beside its figures folder). ``planned`` is the suite's
-    (model, task label) pairs (``pipeline.plan``): those without a result are listed as left out.
+    (model, task label) pairs (``pipeline.plan``): those without a result are listed as left out;
+    ``planned_trained`` its trained single-task ones, all of which finding 1's test waits for.
     Verdicts are given for :data:`~cem_bench.analysis.findings.VERDICT_SUITE` only.
     """
     units = load_units(results_dir, suite)
@@ -134,7 +138,7 @@ def render_findings(results_dir: str | Path, suite: str, figures_dir: str | Path
     base = None if relative_to is None else Path(relative_to)
     figures = draw_findings(units, folder)
     gallery = draw_gallery(units, folder)
-    findings = analyse_all(units, verdicts=suite == VERDICT_SUITE)
+    findings = analyse_all(units, verdicts=suite == VERDICT_SUITE, planned=planned_trained)
     protocols = ", ".join(f"`{pid}`" for pid in sorted(set(units["protocol"])))
     parts = [f"# cem-bench findings — suite `{suite}`", "",
              f"Protocol {protocols}; cem-bench {__version__}; generated {newest_date(units)} by `cem-bench report` "

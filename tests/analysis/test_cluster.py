@@ -96,6 +96,20 @@ def test_tests_and_power_follow_the_pivots():
     assert est.equivalence_margin(0.05) > est.se
 
 
+def test_power_of_a_lower_tail_test_uses_the_lower_tail():
+    # skewed image values: the two tails of the pivots differ, so a test "below" has its own detectable size
+    values = np.random.default_rng(4).exponential(1.0, IMAGES)
+    est, mirrored = ImageMean(values), ImageMean(-values)  # same resamples: mirrored pivots are the negated ones
+    assert mirrored.detectable(0.0167, side="below") == pytest.approx(est.detectable(0.0167, side="above"), rel=1e-12)
+    assert est.detectable(0.0167, side="below") != pytest.approx(est.detectable(0.0167, side="above"), rel=1e-3)
+    # with the true mean that far below the bound, the observed pivot falls under the test's critical value
+    # t*(alpha) in 80% of the pivot distribution (se held fixed): power 80% by construction
+    shift = est.detectable(0.0167, side="below")
+    assert np.mean(est.pivots - shift / est.se <= est._quantile(0.0167)) == pytest.approx(0.8, abs=2e-3)
+    with pytest.raises(ValueError, match="side"):
+        est.detectable(0.05, side="two-sided")
+
+
 def test_constant_image_values_are_exact():
     est = ImageMean(np.full(IMAGES, 2.0))
     assert est.interval() == (2.0, 2.0)

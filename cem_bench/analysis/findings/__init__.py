@@ -11,6 +11,7 @@ across the three primary p-values and sets the verdicts. Verdicts come from the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pandas as pd
@@ -26,10 +27,13 @@ VERDICT_SUITE = "standard"  # the only suite whose report gives verdicts
 SMOKE_SUITES = ("quick", "quick-x3")
 
 
-def analyse_all(units: pd.DataFrame, verdicts: bool = True) -> list[Finding]:
+def analyse_all(units: pd.DataFrame, verdicts: bool = True,
+                planned: Iterable[tuple[str, str]] | None = None) -> list[Finding]:
     """The three findings, in order, from a unit table (:func:`load_units`); with ``verdicts``, each carries
-    its verdict from its Holm-adjusted primary p-value."""
-    findings = [module.analyse(units) for module in FINDINGS]
+    its verdict from its Holm-adjusted primary p-value. ``planned``: the suite's trained single-task
+    (model, task) results (``pipeline.plan.planned_results(suite, trained_single_task=True)``), which
+    finding 1 pools; findings 2 and 3 name their models."""
+    findings = [finding1.analyse(units, planned), finding2.analyse(units), finding3.analyse(units)]
     if not verdicts:
         return findings
     adjusted = holm([finding.primary.p for finding in findings])

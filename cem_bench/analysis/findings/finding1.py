@@ -8,6 +8,8 @@ correlation of DI with gain is described within controlled families only, never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
@@ -29,6 +31,7 @@ from cem_bench.analysis.findings.stats import (
     p_text,
     paired_frame,
     paired_mean,
+    t_sensitivity,
 )
 from cem_bench.analysis.radius import radius_summary
 from cem_bench.analysis.significance import DISTANT_ALPHA, DISTANT_PX
@@ -50,8 +53,8 @@ TEST = (
     f"probability ≤ {DISTANT_ALPHA:.0%}). Image value D = mean over the models and the image's ROIs of "
     f"h(model) − h({NULL_OPERATOR}). Primary test: H0 E[D] ≤ {HARM_BOUND:.2f}, one-sided, studentized cluster "
     f"bootstrap over images. *Supported* when its Holm-adjusted p ≤ 0.05; *not supported* when D's 95% interval "
-    f"lies entirely below {HARM_BOUND:.2f}; otherwise, with the null operator or every model left out, or fewer "
-    "than 10 images, *inconclusive*. Described beside it: per-model raw and significant counts, negative "
+    f"lies entirely below {HARM_BOUND:.2f}; otherwise, with the null operator or any planned trained single-task "
+    f"`{TASK}` model left out, or fewer than 10 images, *inconclusive*. Described beside it: per-model raw and significant counts, negative "
     "fractions, DI, distant negative mass, radius and gain; rho(DI, gain) within the zoo depth family and within "
     "the published ×4 models (a description, not a refutation); the LAM-vs-CEM table."
 )
@@ -75,13 +78,18 @@ def _excess(units: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["image", "diff"])
 
 
-def primary(units: pd.DataFrame) -> Primary:
-    """The pre-registered primary test of finding 1."""
+def primary(units: pd.DataFrame, planned: Iterable[tuple[str, str]] | None = None) -> Primary:
+    """The pre-registered primary test of finding 1. ``planned``: the suite's trained single-task
+    (model, task) results; the test pools every one of its task's, so it waits while any is missing."""
     names = models(units)
     if not len(select(units, NULL_OPERATOR, TASK)):
         return blocked(f"the null operator {NULL_OPERATOR} has no {TASK} result")
     if not names:
         return blocked(f"no trained single-task model has a {TASK} result")
+    missing = sorted({model for model, task in planned or () if task == TASK} - set(names))
+    if missing:
+        return blocked(f"{len(missing)} of the {len(missing) + len(names)} planned trained single-task {TASK} "
+                       f"models have no complete result ({', '.join(missing)}); the test pools them all")
     mean = image_mean(_excess(units, names), "diff")
     if not mean.enough:
         return blocked(f"harm-flag excess = {interval_text(mean)}", mean.n)
@@ -92,7 +100,8 @@ def primary(units: pd.DataFrame) -> Primary:
     power = (f"E[D] ≥ {HARM_BOUND + mean.detectable(POWER_ALPHA, POWER):.2f} detected with {POWER:.0%} power at "
              f"α = {POWER_ALPHA:.2%}")
     contrary = f"E[D]'s 95% interval lies entirely below {HARM_BOUND:.2f}" if high < HARM_BOUND else None
-    return Primary(p, mean.n, statement, power, contrary)
+    sensitivity = t_sensitivity([(f"E[D] > {HARM_BOUND:.2f}", mean.t_p(HARM_BOUND, "above"))])
+    return Primary(p, mean.n, statement, power, contrary, sensitivity=sensitivity)
 
 
 def _model_rows(units: pd.DataFrame, names: list[str]) -> tuple[tuple[str, ...], ...]:
@@ -134,8 +143,9 @@ def _family_rows(units: pd.DataFrame, names: list[str]) -> tuple[tuple[str, ...]
     return tuple(rows)
 
 
-def analyse(units: pd.DataFrame) -> Finding:
-    """Finding 1's primary test and tables from the suite's unit table (verdict set after Holm)."""
+def analyse(units: pd.DataFrame, planned: Iterable[tuple[str, str]] | None = None) -> Finding:
+    """Finding 1's primary test and tables from the suite's unit table (verdict set after Holm); ``planned`` as
+    in :func:`primary`."""
     names = models(units)
     tables = (
         Table(f"Distant harm on {TASK}: share of maps with a significantly harmful block ≥ {DISTANT_PX} px away, "
@@ -153,4 +163,4 @@ def analyse(units: pd.DataFrame) -> Finding:
               _family_rows(units, names)),
         Table(f"LAM vs CEM (the leaderboard's table). {AGREEMENT_CAPTION}", AGREEMENT_HEADERS, agreement_rows(units)),
     )
-    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, primary(units), tables, LIMITS)
+    return Finding(NUMBER, TITLE, HYPOTHESIS, TEST, primary(units, planned), tables, LIMITS)

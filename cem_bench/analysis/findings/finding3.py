@@ -24,6 +24,7 @@ from cem_bench.analysis.findings.stats import (
     interval_text,
     p_text,
     paired_mean,
+    t_sensitivity,
 )
 from cem_bench.analysis.radius import radius_summary
 
@@ -66,7 +67,11 @@ TEST = (
 )
 LIMITS = ("Small zoo backbone (0.12 M parameters) trained on CPU; the mixed model trains as many iterations per task "
           "as each single-task model (zoo II's rule, docs/zoo.md), but it still shares its capacity between tasks, "
-          "which is part of what the finding is about, not a confound to remove.")
+          "which is part of what the finding is about, not a confound to remove. Read Δnz with the radius column "
+          "above: where the significant blocks lie next to the ROI (radius 0), fewer of them is a smaller near "
+          "neighbourhood, not a move from distant to local input. The effect range follows restoration strength "
+          "(compare the gains), and both parts of the test come from the same significant maps, so they are not "
+          "independent evidence; the test's joint power is below either part's.")
 
 
 def tasks(units: pd.DataFrame) -> dict[str, str]:
@@ -105,12 +110,14 @@ def primary(units: pd.DataFrame) -> Primary:
     statement = (f"Δnz = {interval_text(nonzero, 1, ' blocks')} (< 0: {p_text(p_nz)}); Δrange = "
                  f"{interval_text(spread, 3, ' dB')} (< 0: {p_text(p_range)}); over {', '.join(tasks(units))}; "
                  f"intersection–union {p_text(p)}")
-    power = (f"reductions of {nonzero.detectable(POWER_ALPHA, POWER):.1f} blocks and "
-             f"{spread.detectable(POWER_ALPHA, POWER):.3f} dB detected with {POWER:.0%} power at α = {POWER_ALPHA:.2%}")
+    power = (f"reductions of {nonzero.detectable(POWER_ALPHA, POWER, side='below'):.1f} blocks and "
+             f"{spread.detectable(POWER_ALPHA, POWER, side='below'):.3f} dB detected with {POWER:.0%} power at "
+             f"α = {POWER_ALPHA:.2%}")
     above = [name for name, mean in (("Δnz", nonzero), ("Δrange", spread)) if mean.interval()[0] > 0]
     contrary = (f"{' and '.join(above)}: 95% interval entirely above 0, the mixed model uses more or wider input"
                 if above else None)
-    return Primary(p, nonzero.n, statement, power, contrary)
+    sensitivity = t_sensitivity([("Δnz < 0", nonzero.t_p(0.0, "below")), ("Δrange < 0", spread.t_p(0.0, "below"))])
+    return Primary(p, nonzero.n, statement, power, contrary, sensitivity=sensitivity)
 
 
 def _delta_cells(a: pd.DataFrame, b: pd.DataFrame) -> tuple[str, ...]:

@@ -145,6 +145,21 @@ class Primary:
     power: str
     contrary: str | None = None
     blocked: str | None = None
+    sensitivity: str | None = None  # the same hypotheses by Student's t on the image means: never the verdict
+
+
+def t_sensitivity(parts: list[tuple[str, float]]) -> str:
+    """The sensitivity line of a primary test: each part's Student-t p-value and their intersection–union.
+
+    >>> t_sensitivity([("Δnz", 0.0004), ("Δrange", 0.018)])
+    "Student's t on the same image means: Δnz p < 0.001, Δrange p = 0.018; intersection–union p = 0.018"
+    >>> t_sensitivity([("E[D] > 0.10", 0.2)])
+    "Student's t on the same image means: E[D] > 0.10 p = 0.200"
+    """
+    line = "Student's t on the same image means: " + ", ".join(f"{name} {p_text(p)}" for name, p in parts)
+    if len(parts) > 1:
+        line += f"; intersection–union {p_text(max(p for _, p in parts))}"
+    return line
 
 
 def blocked(reason: str, n: int = 0) -> Primary:

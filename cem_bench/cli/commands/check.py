@@ -143,5 +143,6 @@ def _findings_renderer(results: Path, suite):
     def render() -> str:
         with tempfile.TemporaryDirectory(prefix="cem-figures-") as folder:  # links name the folder: keep its name
             return render_findings(results, suite.name, Path(folder) / figures_folder(suite.name),
-                                   planned=planned_results(suite))
+                                   planned=planned_results(suite),
+                                   planned_trained=planned_results(suite, trained_single_task=True))
     return render

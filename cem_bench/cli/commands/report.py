@@ -27,17 +27,19 @@ def run(args: argparse.Namespace) -> int:
     name = suite_name(args.suite)
     out = Path(args.out) if args.out else Path("reports") / findings_file(name)
     figures = out.parent / figures_folder(name)
-    text = render_findings(args.results, name, figures, planned=planned(args.suite))
+    text = render_findings(args.results, name, figures, planned=planned(args.suite),
+                           planned_trained=planned(args.suite, trained_single_task=True))
     atomic_write_bytes(out, text.encode())
     print(f"wrote {out} and its figures in {figures}")
     return 0
 
 
-def planned(ref: str) -> set[tuple[str, str]] | None:
-    """The (model, task) results a shipped suite or a suite file plans; None for a name that is neither (its
-    results can still be reported, without a left-out list)."""
+def planned(ref: str, trained_single_task: bool = False) -> set[tuple[str, str]] | None:
+    """The (model, task) results a shipped suite or a suite file plans (``trained_single_task``: of trained,
+    single-task models only); None for a name that is neither (its results can still be reported, without a
+    left-out list)."""
     from cem_bench.pipeline.plan import planned_results  # reads the registry: only when the command runs
 
     if str(ref).endswith((".yaml", ".yml")) or Path(ref).is_file() or ref in builtin_suites():
-        return planned_results(load_suite(ref))
+        return planned_results(load_suite(ref), trained_single_task)
     return None

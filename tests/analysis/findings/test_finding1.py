@@ -74,3 +74,20 @@ def test_only_trained_single_task_sr_x4_models_are_tested(tmp_path):
 def test_the_depth_family_is_the_zoo_depth_sr_pair():
     configs = [yaml.safe_load(path.read_text()) for path in ZOO.glob("*.yaml")]
     assert {c["name"] for c in configs if c["pair"] == "depth-sr"} == set(finding1.DEPTH_FAMILY)
+
+
+def test_the_test_waits_for_every_planned_trained_sr_x4_model(tmp_path):
+    # the rule of the 2026-12-01 amendment: one look, at the full planned set
+    write_results(tmp_path, results(lambda i, k, m: (i + k + m) % 5 != 0))
+    units = load_units(tmp_path, "tiny")
+    planned = {(model, "sr-x4") for model in MODELS} | {("carn-m-x2", "sr-x2")}  # other tasks are not needed
+    assert analyse_all(units, planned=planned)[0].verdict.verdict == "supported"
+    waiting = analyse_all(units, planned=planned | {("pan-x4", "sr-x4"), ("imdn-x2", "sr-x2")})[0]
+    assert waiting.verdict.verdict == "inconclusive"
+    assert waiting.primary.blocked == ("1 of the 4 planned trained single-task sr-x4 models have no complete result "
+                                       "(pan-x4); the test pools them all")
+
+
+def test_a_student_t_sensitivity_line_sits_beside_the_primary_test(tmp_path):
+    result = analyse(tmp_path, results(lambda i, k, m: (i + k + m) % 5 != 0))
+    assert result.primary.sensitivity.startswith("Student's t on the same image means: E[D] > 0.10 p ")
