@@ -17,6 +17,7 @@ import pandas as pd
 
 from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, ImageMean, image_mean
 from cem_bench.analysis.correlation import DASH, number
+from cem_bench.core.errors import CemBenchError
 
 ALPHA = 0.05  # family-wise, across the three findings (Holm)
 FINDINGS_TESTED = 3  # Holm's m: always three, an uncomputable test counts as p = 1
@@ -81,6 +82,9 @@ def paired_frame(a: pd.DataFrame, b: pd.DataFrame, column: str, keys: Sequence[s
     {'image': ['i1'], 'diff': [2.0]}
     """
     keys = list(keys)
+    if "protocol" in a and "protocol" in b and set(a["protocol"]) != set(b["protocol"]):
+        raise CemBenchError(f"paired units come from different protocols ({', '.join(sorted(set(a['protocol'])))} vs "
+                            f"{', '.join(sorted(set(b['protocol'])))}): their maps are not comparable")
     merged = a[[*keys, "image", column]].merge(b[[*keys, column]], on=keys, suffixes=("_a", "_b"))
     merged = merged.assign(diff=merged[f"{column}_a"] - merged[f"{column}_b"]).dropna(subset=["diff"])
     return merged.sort_values(keys)[["image", "diff"]].reset_index(drop=True)

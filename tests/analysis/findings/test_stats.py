@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from cem_bench.analysis.cluster import ImageMean
+from cem_bench.core.errors import CemBenchError
 from cem_bench.analysis.findings.stats import (
     ALPHA,
     Estimate,
@@ -30,6 +31,13 @@ def test_pairs_match_on_task_and_unit_not_on_row_order():
     assert paired_frame(a, b, "m")["diff"].tolist() == [1.0, 2.0]  # the undefined pair is left out
     other_task = units([0.0, 0.0, 0.0], task="u")
     assert not len(paired_frame(a, other_task, "m"))
+
+
+def test_units_of_different_protocols_are_never_paired():
+    a, b = units([1.0, 3.0]).assign(protocol="p1"), units([0.0, 1.0]).assign(protocol="p2")
+    with pytest.raises(CemBenchError, match="different protocols"):
+        paired_frame(a, b, "m")
+    assert paired_frame(a, b.assign(protocol="p1"), "m")["diff"].tolist() == [1.0, 2.0]
 
 
 def test_paired_differences_are_averaged_per_image_first():
