@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from cem_bench.analysis.cluster import ImageMean
-from cem_bench.core.errors import CemBenchError
 from cem_bench.analysis.findings.stats import (
     ALPHA,
     Estimate,
@@ -17,6 +16,7 @@ from cem_bench.analysis.findings.stats import (
     paired_frame,
     paired_mean,
 )
+from cem_bench.core.errors import CemBenchError
 
 
 def units(values, images=None, task="t"):
