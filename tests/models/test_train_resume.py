@@ -120,6 +120,23 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_result(tmp_path):
     assert card.training is not None and card.training.resumed_at == [stopped_at]
 
 
+def test_a_kept_final_checkpoint_writes_the_same_outputs_again_without_training(tmp_path):
+    """--keep-checkpoint carries a finished member to a later session (training/README.md)."""
+    path = tiny_config_file(tmp_path)
+    first, again = tmp_path / "first", tmp_path / "again"
+    checkpoint_file = tmp_path / "carried.train.ckpt"
+    assert main(["train", str(path), "--out", str(first), "--iterations", "6", "--checkpoint", str(checkpoint_file),
+                 "--keep-checkpoint", "--quiet"]) == 0
+    assert torch.load(checkpoint_file, weights_only=True)["iteration"] == 6
+    assert main(["train", str(path), "--out", str(again), "--iterations", "6", "--checkpoint", str(checkpoint_file),
+                 "--resume", "--quiet"]) == 0
+    name = "zoo-test-tiny"
+    assert file_sha256(again / f"{name}.pt") == file_sha256(first / f"{name}.pt")
+    before, after = (json.loads((folder / f"{name}.train.json").read_text()) for folder in (first, again))
+    assert after["history"] == before["history"] and after["resumed_at"] == before["resumed_at"] == []
+    assert not checkpoint_file.exists()  # without --keep-checkpoint it goes once the outputs are written
+
+
 def test_the_card_records_iterations_wall_time_and_validation_curve(tmp_path):
     path = tiny_config_file(tmp_path)
     assert main(["train", str(path), "--out", str(tmp_path), "--iterations", "10", "--quiet"]) == 0

@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint when there is one (bitwise as if never interrupted); "
                              "without it an existing checkpoint is an error")
+    parser.add_argument("--keep-checkpoint", action="store_true",
+                        help="keep the final checkpoint after writing the outputs (to carry a finished pair member "
+                             "to a later session, training/README.md; resuming it writes the same outputs again "
+                             "without training)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=run)
 
@@ -51,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     checkpointing = Checkpointing(checkpoint, args.checkpoint_every, args.resume)
     result = train(config, log=None if args.quiet else lambda line: print(line, flush=True), checkpointing=checkpointing)
     written = write_outputs(config, config_path, result, weights_dir, cards_dir)
-    checkpoint.unlink(missing_ok=True)  # the outputs now hold the result; a rerun starts from scratch
+    if not args.keep_checkpoint:
+        checkpoint.unlink(missing_ok=True)  # the outputs now hold the result; a rerun starts from scratch
     for label, scores in result.validation.items():
         print(f"{config.name} {label}: {scores['psnr']:.2f} dB vs baseline {scores['baseline']:.2f} dB "
               f"({scores['gain']:+.2f}), {config.train.iterations} iterations in {result.seconds:.0f} s")

@@ -188,6 +188,8 @@ def train(config: TrainConfig, log: Any = None, checkpointing: checkpoint.Checkp
         decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, schedule.iterations, eta_min=schedule.lr_min)
         run = TrainRun(network, new_keys=new_keys)
         done = 0 if resumed is None else _resume(resumed, network, optimizer, decay, gen, run)
+        if done == schedule.iterations:  # a finished run's checkpoint: outputs again, no training, no new resume
+            run.resumed_at = run.resumed_at[:-1]
         started, before = time.perf_counter(), run.seconds
 
         def elapsed() -> float:
