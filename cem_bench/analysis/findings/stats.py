@@ -82,7 +82,7 @@ def paired_frame(a: pd.DataFrame, b: pd.DataFrame, column: str, keys: Sequence[s
     {'image': ['i1'], 'diff': [2.0]}
     """
     keys = list(keys)
-    if "protocol" in a and "protocol" in b and set(a["protocol"]) != set(b["protocol"]):
+    if "protocol" in a and "protocol" in b and len(a) and len(b) and set(a["protocol"]) != set(b["protocol"]):
         raise CemBenchError(f"paired units come from different protocols ({', '.join(sorted(set(a['protocol'])))} vs "
                             f"{', '.join(sorted(set(b['protocol'])))}): their maps are not comparable")
     merged = a[[*keys, "image", column]].merge(b[[*keys, column]], on=keys, suffixes=("_a", "_b"))
