@@ -51,6 +51,12 @@ def _draws(n: int, resamples: int, seed: int) -> np.ndarray:
     return index
 
 
+def _check_side(side: str) -> None:
+    """The side of a one-sided test: "above" (H0: mean ≤ bound) or "below" (H0: mean ≥ bound)."""
+    if side not in ("above", "below"):
+        raise ValueError(f"side must be 'above' or 'below', not {side!r}")
+
+
 @dataclass(frozen=True, eq=False)
 class ImageMean:
     """The mean of ``n`` image values with its studentized-bootstrap pivots (resampling images).
@@ -143,8 +149,7 @@ class ImageMean:
         bound``, as :meth:`p_above`; ``"below"``, as :meth:`p_below`). Not a findings test: a sensitivity
         check beside the bootstrap-t, whose lower tail is less conservative on skewed values (docs/findings.md).
         """
-        if side not in ("above", "below"):
-            raise ValueError(f"side must be 'above' or 'below', not {side!r}")
+        _check_side(side)
         if not self.enough:
             return float("nan")
         if self.degenerate:
@@ -160,8 +165,7 @@ class ImageMean:
         (:meth:`p_above`): ``(t*(1−alpha) − t*(1−power))·se``; ``"below"`` (:meth:`p_below`), the other tail
         of the pivots: ``(t*(power) − t*(alpha))·se``. The two differ when the pivots are skewed.
         """
-        if side not in ("above", "below"):
-            raise ValueError(f"side must be 'above' or 'below', not {side!r}")
+        _check_side(side)
         if not self.enough:
             return float("nan")
         if self.degenerate:

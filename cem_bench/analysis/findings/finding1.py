@@ -54,8 +54,9 @@ TEST = (
     f"h(model) − h({NULL_OPERATOR}). Primary test: H0 E[D] ≤ {HARM_BOUND:.2f}, one-sided, studentized cluster "
     f"bootstrap over images. *Supported* when its Holm-adjusted p ≤ 0.05; *not supported* when D's 95% interval "
     f"lies entirely below {HARM_BOUND:.2f}; otherwise, with the null operator or any planned trained single-task "
-    f"`{TASK}` model left out, or fewer than 10 images, *inconclusive*. Described beside it: per-model raw and significant counts, negative "
-    "fractions, DI, distant negative mass, radius and gain; rho(DI, gain) within the zoo depth family and within "
+    f"`{TASK}` model left out, or fewer than 10 images, *inconclusive*. Described beside it: per-model raw and "
+    "significant counts, negative fractions, DI, distant negative mass, radius and gain; rho(DI, gain) within "
+    "the zoo depth family and within "
     "the published ×4 models (a description, not a refutation); the LAM-vs-CEM table."
 )
 LIMITS = ("Small zoo models (0.1–0.3 M parameters) trained on CPU, whose data, iterations and quality against a "

@@ -104,7 +104,8 @@ def primary(units: pd.DataFrame) -> Primary:
     if n_high < 0:
         contrary.append("Δnz's 95% interval lies entirely below 0: attention makes the denoiser use less input")
     sensitivity = t_sensitivity([
-        (f"Δgain within ±{MARGIN_DB:.2f} dB (TOST)", max(gain.t_p(-MARGIN_DB, "above"), gain.t_p(MARGIN_DB, "below"))),
+        (f"Δgain within ±{MARGIN_DB:.2f} dB (TOST)",
+         max(gain.t_p(-MARGIN_DB, "above"), gain.t_p(MARGIN_DB, "below"))),
         ("Δnz > 0", nonzero.t_p(0.0, "above"))])
     return Primary(p, gain.n, statement, power, "; ".join(contrary) or None, sensitivity=sensitivity)
 
