@@ -27,6 +27,16 @@ NOT_RECORDS = {"summary.json", "datasets.json", ".reach.json"}
 # standard suite, which is computed in budgeted runs) are unit records, read as suite_result#unit.
 SUITE_FILES = sorted(p for p in RESULTS.glob("*/*/*.json") if not p.parent.name.startswith("."))
 UNIT_FILES = sorted(RESULTS.glob("*/.units/*.json"))
+# The generated JSON Schemas (jsonschema, ~10 s per standard result of 117 units) see every quick-suite file
+# and the largest standard result of each task: the standard suite grows every session, and `.ci/run`'s
+# `check --suite standard --committed-only` validates every standard file against the models the schemas
+# are generated from (the models' round trip below still covers every file).
+STANDARD_BY_TASK: dict[Path, list[Path]] = {}
+for _path in SUITE_FILES:
+    if _path.parts[-3] == "standard":
+        STANDARD_BY_TASK.setdefault(_path.parent, []).append(_path)
+SCHEMA_SAMPLE = [path for path in SUITE_FILES if path.parts[-3] != "standard"] + [
+    max(paths, key=lambda path: (path.stat().st_size, path.name)) for paths in STANDARD_BY_TASK.values()]
 
 
 def _load(path: Path) -> Any:
@@ -51,7 +61,8 @@ def test_every_committed_json_is_a_known_kind():
 @pytest.mark.parametrize("path", SUITE_FILES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_committed_suite_results_validate_and_roundtrip_exactly(path):
     record = _load(path)
-    assert generated_validator("suite_result").is_valid(record)
+    if path in SCHEMA_SAMPLE:
+        assert generated_validator("suite_result").is_valid(record)
     assert canonical(_roundtrip(record, "suite_result")) == canonical(record)
     for unit in record["units"]:  # the runner caches and rereads every unit alone
         assert canonical(_roundtrip(unit, "suite_result#unit")) == canonical(unit)
@@ -196,7 +207,8 @@ def test_generated_schemas_are_valid_and_accept_the_committed_files(tmp_path):
         if definition:
             Draft202012Validator.check_schema(fragment(documents[name], definition))
     suite = Draft202012Validator(documents["suite_result"])
-    for path in SUITE_FILES:
+    assert {path.parts[-3] for path in SCHEMA_SAMPLE} == {path.parts[-3] for path in SUITE_FILES}
+    for path in SCHEMA_SAMPLE:
         assert suite.is_valid(_load(path)), path
     write_schemas(tmp_path)
     assert stale(tmp_path) == []
