@@ -206,10 +206,8 @@ def test_generated_schemas_are_valid_and_accept_the_committed_files(tmp_path):
         name, _, definition = kind.partition("#")
         if definition:
             Draft202012Validator.check_schema(fragment(documents[name], definition))
-    suite = Draft202012Validator(documents["suite_result"])
+    # The sampled files themselves are validated once, by the per-file test above (same generated schema).
     assert {path.parts[-3] for path in SCHEMA_SAMPLE} == {path.parts[-3] for path in SUITE_FILES}
-    for path in SCHEMA_SAMPLE:
-        assert suite.is_valid(_load(path)), path
     write_schemas(tmp_path)
     assert stale(tmp_path) == []
     (tmp_path / "lam.schema.json").write_text("{}")
