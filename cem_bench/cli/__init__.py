@@ -70,7 +70,7 @@ def forget_handled_interrupt() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``cem-bench``; library errors are one line and exit 2, Ctrl-C is one line and exit 130.
+    """Run ``cem-bench``; library and input errors are one line and exit 2, Ctrl-C is one line and exit 130.
 
     Ctrl-C is caught around everything, parser building and the command modules' imports included,
     so an early interrupt is not a long traceback from torch's import machinery.
@@ -82,6 +82,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CemBenchError as error:
         print(f"cem-bench: error: {error}", file=sys.stderr)
+        return 2
+    # Input the commands do not vet one by one (a folder where a file goes, a result that is not UTF-8, a
+    # YAML or JSON nested past Python's recursion limit) is still bad input: one line, exit 2.
+    except RecursionError:
+        print("cem-bench: error: an input file is nested too deeply to read (Python's recursion limit)", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as error:
+        print(f"cem-bench: error: an input file is not UTF-8 text ({error.reason} at byte {error.start})", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"cem-bench: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         forget_handled_interrupt()

@@ -19,6 +19,11 @@ reaches a *model builder*, vetted before anything is called:
   callable instances and unannotated functions are refused without being called.
 * ``spandrel``: nothing to vet; spandrel builds from the state dict.
 
+A vetted basicsr class may still read a file named by its kwargs (``SpyNet(load_path=...)``,
+``DFDNet(dict_path=...)`` call ``torch.load`` on it, outside the weights' sha256 check and confinement), so
+basicsr builders run with file opening and URL loading switched off (:func:`no_file_access`): a card's
+weights come only from its ``weights`` entry.
+
 Decision: refusals are one-line :class:`CemBenchError` s naming the card's builder and why. Whatever the
 builder raises on the card's kwargs also becomes one line (a card's kwargs are input, not code), and the
 result must be an ``nn.Module``.
@@ -26,17 +31,22 @@ result must be an ``nn.Module``.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import importlib
 import importlib.util
 import inspect
+import io
 import site
 import sys
 import sysconfig
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+import torch
+import torch.hub
 from torch import nn
 
 from cem_bench.core.errors import CemBenchError
@@ -56,7 +66,7 @@ IMPORT_ROUTE = ("a `source: module` builder is imported by name: put the folder 
 
 
 class BuilderRefused(CemBenchError):
-    """A card names code that is not a model builder; nothing was called."""
+    """A card names code that is not a model builder (nothing was called), or a builder tried to read a file."""
 
     def __init__(self, spec: str, reason: str) -> None:
         super().__init__(f"model builder {spec!r} refused: {reason}")
@@ -179,13 +189,38 @@ def builder_for(arch: Architecture) -> Builder | None:
     return None
 
 
+@contextlib.contextmanager
+def no_file_access(who: str) -> Iterator[None]:
+    """While a third-party builder runs: opening a file, ``torch.load`` and URL loading raise instead."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        target = args[0] if args else kwargs.get("file", kwargs.get("f", kwargs.get("url", "?")))
+        raise BuilderRefused(who, f"it tried to read {target!s} (a card's weights come only from its "
+                                  "`weights` entry, sha256-checked)")
+
+    patches = [(builtins, "open"), (io, "open"), (torch, "load"), (torch.hub, "load_state_dict_from_url"),
+               (torch.hub, "download_url_to_file")]
+    saved = [(owner, name, getattr(owner, name)) for owner, name in patches]
+    for owner, name in patches:
+        setattr(owner, name, refuse)
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
 def build(arch: Architecture, card_name: str) -> nn.Module:
     """Call the vetted builder with the card's kwargs; any failure or a non-module result is one line."""
     builder = builder_for(arch)
     if builder is None:
         raise CemBenchError(f"architecture source {arch.source} builds from a state dict, not from a card alone")
+    guard = no_file_access(f"basicsr:{arch.name}") if arch.source == "basicsr" else contextlib.nullcontext()
     try:
-        network = builder(**arch.kwargs)
+        with guard:
+            network = builder(**arch.kwargs)
+    except BuilderRefused:
+        raise
     except Exception as error:  # noqa: BLE001 - the kwargs come from a card: bad values are input errors
         raise CemBenchError(f"cannot build {card_name} ({arch.source}:{arch.name}): {_first_line(error)}") from None
     if not isinstance(network, nn.Module):

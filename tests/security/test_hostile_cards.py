@@ -153,3 +153,29 @@ def test_declared_plugin_in_site_packages_is_allowed(tmp_path, monkeypatch):
     from cem_bench.models.builders import module_builder
 
     assert isinstance(module_builder("cem_sec_plugin:build")(), nn.Module)
+
+
+@pytest.mark.parametrize("name, kwargs", [("SpyNet", {"load_path": "{path}"}), ("DFDNet", {"num_feat": 64, "dict_path": "{path}"})])
+def test_basicsr_builders_cannot_read_files_named_by_the_card(name, kwargs, tmp_path, monkeypatch):
+    """basicsr's SpyNet and DFDNet ``torch.load`` a path from their kwargs: outside the weights' checks."""
+    import torch
+
+    loaded = tmp_path / "evil.pth"
+    torch.save({"params": {}}, loaded)
+    calls: list[object] = []
+    real_load = torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: calls.append(a) or real_load(*a, **k))
+    kwargs = {key: value.format(path=loaded) if isinstance(value, str) else value for key, value in kwargs.items()}
+    card = read_card(write_card(tmp_path, architecture={"source": "basicsr", "name": name, "kwargs": kwargs}))
+    with pytest.raises(CemBenchError) as raised:
+        build_network(card)
+    message = str(raised.value)
+    assert f"model builder 'basicsr:{name}' refused: it tried to read" in message and "\n" not in message, message
+    assert calls == []  # refused before torch.load ran
+
+
+def test_basicsr_builders_still_build_without_files(tmp_path):
+    card = read_card(write_card(tmp_path, architecture={"source": "basicsr", "name": "SpyNet", "kwargs": {"load_path": None}}))
+    assert isinstance(build_network(card), nn.Module)
+    with open(tmp_path / "after.txt", "w") as handle:  # file access is back once the build returns
+        handle.write("ok")

@@ -127,3 +127,26 @@ def test_every_allowed_skimage_name_is_a_bundled_colour_image():
 
     for name in SKIMAGE_IMAGES:
         assert read_rgb(f"skimage:{name}").ndim == 3
+
+
+def test_result_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    """A result file the leaderboard reads but no command wrote (a byte-order mark of UTF-16, say)."""
+    result = tmp_path / "results" / "quick" / "sr-x4" / "bicubic-x4.json"
+    result.parent.mkdir(parents=True)
+    result.write_bytes(b"\xff\xfe{}")
+    out = tmp_path / "board.md"
+    assert main(["leaderboard", "--suite", "quick", "--results", str(tmp_path / "results"), "--out", str(out)]) == 2
+    assert "is not UTF-8 text" in one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_out_that_is_a_folder_is_one_line(tmp_path, capsys):
+    assert main(["leaderboard", "--suite", "quick", "--out", str(tmp_path)]) == 2
+    assert str(tmp_path) in one_line_error(capsys)
+
+
+def test_yaml_nested_past_the_recursion_limit_is_one_line(tmp_path, capsys):
+    card = tmp_path / "deep.yaml"
+    card.write_text("a: " + "[" * 600 + "\n")
+    assert main(["models", "show", str(card)]) == 2
+    assert "nested too deeply" in one_line_error(capsys)
