@@ -221,6 +221,13 @@ def load_model(
         if weights is not None:
             raise CemBenchError(f"model {card.name} has no weights to load")
         network = build_network(card)
+        # A weightless card is for analytic operators; anything learnable would be scored at its random
+        # initialisation and look like a real (if poor) model on the leaderboard.
+        learnable = sum(p.numel() for p in network.parameters())
+        if learnable:
+            raise CemBenchError(
+                f"model {card.name} lists no weights but its network has {learnable:,} learnable parameters: "
+                "it would run with random weights; add a weights: block (file/url and sha256) to its card")
     else:
         path = resolve_weights(card, weights, allow_download)
         digest = card.weights.sha256

@@ -25,7 +25,24 @@ def card(pre_upsample: bool, tasks: list[dict]) -> ModelCard:
     })
 
 
+def one_conv() -> torch.nn.Module:
+    return torch.nn.Conv2d(3, 3, 3, padding=1)
+
+
 MIXED = [{"task": "sr", "levels": [4]}, {"task": "dn", "levels": [50]}]
+
+
+def test_a_card_without_weights_must_not_hold_learnable_parameters():
+    """Else it would be scored at its random initialisation; analytic operators (buffers only) still load."""
+    untrained = ModelCard.model_validate({
+        "name": "untrained", "description": "test", "tasks": [{"task": "dn"}],
+        "architecture": {"source": "module", "name": "test_loading:one_conv"}, "origin": {"paper": "none"},
+        "license": "MIT"})
+    with pytest.raises(CemBenchError, match=r"model untrained lists no weights but its network has 84 learnable "
+                                            r"parameters: it would run with random weights"):
+        load_model(untrained)
+    assert load_model(card(False, [{"task": "dn"}])) is not None
+    assert load_model("box-blur-3")(torch.ones(1, 3, 8, 8)).shape == (1, 3, 8, 8)
 
 
 def test_pre_upsample_upsamples_sr_inputs_by_the_task_scale():
