@@ -94,11 +94,24 @@ def card_source(name: str) -> str:
     return model_catalog().get(name).source
 
 
+def refuse_shadowing(card: ModelCard) -> None:
+    """Refuse a card file that reuses a registered model's name with different content.
+
+    Results are keyed by model name, so such a card's maps would be taken for the registered model's.
+    """
+    registered = registered_cards().get(card.name)
+    if registered is not None and registered.model_dump() != card.model_dump():
+        raise CemBenchError(f"model name {card.name!r} is already registered ({card_source(card.name)}) with a "
+                            "different card; rename your model")
+
+
 def get_card(name_or_path: str | Path) -> ModelCard:
-    """A registered card by name, or a card file by path."""
+    """A registered card by name, or a card file by path (never one that shadows a registered name)."""
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")):
         if not Path(text).is_file():
             raise CemBenchError(f"model card not found: {text}")
-        return read_card(text)
+        card = read_card(text)
+        refuse_shadowing(card)
+        return card
     return model_catalog().get(text).card

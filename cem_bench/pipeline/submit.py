@@ -20,8 +20,9 @@ import numpy as np
 from cem_bench.core.device import resolve_device
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.tasks import Task
-from cem_bench.models import card_source, load_model, read_card, registered_cards
+from cem_bench.models import load_model, read_card
 from cem_bench.models.card import ModelCard
+from cem_bench.models.catalog import refuse_shadowing
 from cem_bench.models.loading import build_network
 from cem_bench.models.smoke import smoke_check
 from cem_bench.models.task_fit import fits, luma_misfit
@@ -69,10 +70,7 @@ def read_submission(path: str | Path) -> ModelCard:
     if not Path(path).is_file():
         raise CemBenchError(f"model card not found: {path}")
     card = read_card(path)
-    registered = registered_cards().get(card.name)
-    if registered is not None and registered.model_dump() != card.model_dump():
-        raise CemBenchError(f"model name {card.name!r} is already registered ({card_source(card.name)}) with a "
-                            "different card; rename your model")
+    refuse_shadowing(card)
     if card.architecture.source != "spandrel":  # spandrel builds from the state dict, checked at load time
         build_network(card)  # unknown architecture / bad kwargs fail here, before any weights are read
     return card

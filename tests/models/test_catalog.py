@@ -94,3 +94,24 @@ def test_models_show_says_where_missing_weights_were_looked_for(cards, tmp_path,
     assert line.startswith("# weights: missing: looked for 'tiny_denoiser.pth' in ")
     assert str(weights_dir) in line and str(cards.resolve()) in line
     assert line.endswith("pass --weights FILE or set CEM_BENCH_WEIGHTS")
+
+
+@pytest.mark.parametrize("command", ["score", "lam"])
+def test_a_card_file_reusing_a_registered_name_is_refused(command, tmp_path, capsys):
+    """Results are keyed by model name: nearest-x4 under the name bicubic-x4 would pass for bicubic-x4."""
+    card = yaml.safe_load(Path("model_registry/cards/nearest-x4.yaml").read_text())
+    card["name"] = "bicubic-x4"
+    path = tmp_path / "shadow.yaml"
+    path.write_text(yaml.safe_dump(card))
+    out = tmp_path / "out"
+    args = ["--model", str(path), "--image", "skimage:coffee", "--roi", "16,16,16", "--quiet", "--device", "cpu",
+            "--out", str(out)]
+    assert main([command, *args, *(["--task", "sr"] if command == "score" else [])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("cem-bench: error: model name 'bicubic-x4' is already registered (built-in) with a different "
+                   "card; rename your model")
+    assert not out.exists()
+
+
+def test_a_registered_card_named_by_its_own_file_still_loads():
+    assert load_model("model_registry/cards/box-blur-3.yaml").card == registered_cards()["box-blur-3"]
