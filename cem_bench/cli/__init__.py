@@ -41,10 +41,17 @@ def check_floats(args: argparse.Namespace) -> None:
             require_finite(name, value)
 
 
+def check_batch_size(args: argparse.Namespace) -> None:
+    """Refuse ``--batch-size`` below 1 before a command starts (a suite run would otherwise fail every unit)."""
+    if (value := getattr(args, "batch_size", None)) is not None and value < 1:
+        raise CemBenchError(f"--batch-size must be at least 1, got {value}")
+
+
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)  # imports every command module (and torch) here, inside main
     warnings.filterwarnings("ignore", category=FutureWarning)  # third-party deprecation noise
     check_floats(args)
+    check_batch_size(args)
     if getattr(args, "cards", None):  # --cards DIR: before the command looks up any model
         from cem_bench.models.catalog import add_card_dirs
 

@@ -10,6 +10,8 @@ from cem_bench.cem.protocol import SAMPLINGS, Protocol
 from cem_bench.core.banks import DEFAULT_BANK
 from cem_bench.core.errors import CemBenchError
 
+MAX_SCREEN_MARGIN = 1 << 16
+
 
 def add_cards_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """``--cards DIR``: a folder of the user's own model cards, registered for this command (``cem-bench``
@@ -65,6 +67,7 @@ def protocol_from(args: argparse.Namespace) -> Protocol:
 def acceleration_from(args: argparse.Namespace) -> Acceleration:
     if args.no_accel:
         return Acceleration.off()
-    if args.screen_margin < 0:
-        raise CemBenchError("--screen-margin must be non-negative")
+    # Beyond any image's width in blocks a margin keeps every block (no screen); far beyond, it overflows.
+    if not 0 <= args.screen_margin <= MAX_SCREEN_MARGIN:
+        raise CemBenchError(f"--screen-margin must be between 0 and {MAX_SCREEN_MARGIN} blocks, got {args.screen_margin}")
     return Acceleration(margin=args.screen_margin)

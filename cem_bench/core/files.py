@@ -88,6 +88,8 @@ def output_folder(path: str | Path, parameter: str = "out") -> Iterator[Path]:
     >>> with output_folder(root / "run") as out: out.is_dir()
     True
     """
+    if not str(path).strip():  # Path("") is the working directory: an empty --out is a slip, not a choice
+        raise ParameterError(parameter, "is empty; name a folder")
     folder = Path(path)
     absolute = Path(os.path.abspath(folder))
     if any(absolute == root or root in absolute.parents for root in PSEUDO_FILESYSTEMS):
@@ -112,3 +114,22 @@ def output_folder(path: str | Path, parameter: str = "out") -> Iterator[Path]:
     except BaseException:
         _remove_empty(created)
         raise
+
+
+@contextmanager
+def output_file(path: str | Path, parameter: str = "out") -> Iterator[Path]:
+    """Make sure ``path`` can become a file (not a folder; its folder usable, as :func:`output_folder`
+    checks) before any work starts, and yield it.
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> with output_file(root / "reports" / "board.md") as out: out.parent.is_dir()
+    True
+    """
+    if not str(path).strip():
+        raise ParameterError(parameter, "is empty; name a file")
+    file = Path(path)
+    if file.is_dir():
+        raise ParameterError(parameter, f"{file} is an existing folder, not a file")
+    with output_folder(file.parent, parameter):
+        yield file

@@ -88,16 +88,32 @@ def build(out: str | Path = "datasets") -> list[Path]:
     return [*written, root / MANIFEST]
 
 
+def check_manifest(root: Path) -> None:
+    """``root``'s MANIFEST.json is readable and every file it lists is there with its recorded sha256."""
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise CemBenchError(f"no {manifest_path}: run `cem-bench data build` (or `dvc pull`) first")
+    try:
+        files = json.loads(manifest_path.read_bytes())["files"]
+        listed = {str(relative): str(entry["sha256"]) for relative, entry in files.items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise CemBenchError(f"{manifest_path} is not a cem-bench datasets manifest: rebuild with `cem-bench data build`") from None
+    for relative, sha256 in listed.items():
+        path = root / relative
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+            raise CemBenchError(f"{path} is missing or differs from {manifest_path}: rebuild with `cem-bench data build`")
+
+
 def verify(suite: Any, datasets: str | Path = "datasets") -> dict[str, Any]:
     """Check that ``suite``'s embedded inputs equal their versioned copies under ``datasets``.
 
     Every ``skimage:`` image of the suite must equal ``images/skimage/NAME.png`` pixel for pixel, and a
-    ``skimage-P`` bank must equal ``banks/skimage-P.npz``. Returns what was checked (sha256 of the
+    ``skimage-P`` bank must equal ``banks/skimage-P.npz``, and every file MANIFEST.json lists must carry
+    its recorded sha256. Returns what was checked (sha256 of the
     decoded pixels / patches), for the DVC ``data`` stage to write; a mismatch or a missing file is an error.
     """
     root = Path(datasets)
-    if not (root / MANIFEST).is_file():
-        raise CemBenchError(f"no {root / MANIFEST}: run `cem-bench data build` (or `dvc pull`) first")
+    check_manifest(root)
     checked: dict[str, Any] = {"suite": suite.id, "images": {}, "bank": None}
     for image in suite.images:
         source = image.chosen().source

@@ -53,6 +53,9 @@ def write_card(tmp_path, file="card.yaml", **overrides):
     ({"--roi": "40,40,16"}, "not inside"),
     ({"--model": "dncnn-colour-blind"}, "unknown model 'dncnn-colour-blind' (did you mean dncnn-color-blind"),
     ({"--block": "7"}, "bank skimage-8 holds 8px patches"),
+    ({"--batch-size": "0"}, "--batch-size must be at least 1, got 0"),
+    ({"--screen-margin": "100000000000000000000"}, "--screen-margin must be between 0 and 65536 blocks"),
+    ({"--screen-margin": "-1"}, "--screen-margin must be between 0 and 65536 blocks, got -1"),
     ({"--bank": "nope-8"}, "unknown patch bank"),
     ({"--model": "CARD_NAN"}, "NaN"),
     ({"--model": "bicubic-x4"}, "is for task(s) sr, not dn"),
@@ -126,3 +129,10 @@ def test_every_command_help_renders():
     commands = next(action for action in parser._actions if isinstance(getattr(action, "choices", None), dict))
     for name, sub in commands.choices.items():
         assert "usage:" in sub.format_help(), name
+
+
+def test_a_suite_run_refuses_batch_size_0_before_any_unit(tmp_path, capsys):
+    assert main(["run", "--suite", "quick", "--models", "identity", "--batch-size", "0", "--quiet",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == "cem-bench: error: --batch-size must be at least 1, got 0"
+    assert not (tmp_path / "out").exists()

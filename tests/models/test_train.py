@@ -79,6 +79,19 @@ def test_train_command_refuses_a_shortened_run_over_the_zoo(tmp_path, capsys):
     assert "give --out" in capsys.readouterr().err
 
 
+def test_train_command_refuses_an_unusable_out_before_training(tmp_path, capsys, monkeypatch):
+    import cem_bench.models.train.loop as loop
+
+    monkeypatch.setattr(loop, "train", lambda *args, **kwargs: pytest.fail("trained before checking --out"))
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert main(["train", str(path), "--out", str(taken), "--iterations", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"cem-bench: error: --out {taken} is an existing file, not a folder"
+
+
 @pytest.mark.parametrize("change, message", [
     ({"scale": 4}, "pre-upsampled"),
     ({"pre_upsample": False}, "differ from the network scale"),

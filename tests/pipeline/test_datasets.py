@@ -60,9 +60,24 @@ def test_verify_accepts_the_build_and_names_a_tampered_file(built, tmp_path):
     rgb[0, 0] ^= 1
     from PIL import Image
     Image.fromarray(rgb).save(tampered / "images/skimage/coffee.png")
-    with pytest.raises(CemBenchError, match="coffee.png differs"):
+    with pytest.raises(CemBenchError, match="coffee.png is missing or differs from .*MANIFEST.json"):
         verify(suite, tampered)
     assert main(["data", "verify", "--datasets", str(tmp_path / "nothing")]) == 2
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda root: (root / "MANIFEST.json").write_text("{not json"), "is not a cem-bench datasets manifest"),
+    (lambda root: (root / "MANIFEST.json").write_text('{"files": []}'), "is not a cem-bench datasets manifest"),
+    (lambda root: (root / "banks/skimage-16.npz").write_bytes(b"x"), "skimage-16.npz is missing or differs"),
+    (lambda root: (root / "banks/skimage-16.npz").unlink(), "skimage-16.npz is missing or differs"),
+])
+def test_verify_checks_every_file_the_manifest_lists(built, tmp_path, damage, message):
+    """Files the suite does not use (here the 16-px bank, for quick) are checked by their recorded hash."""
+    damaged = tmp_path / "damaged"
+    shutil.copytree(built, damaged)
+    damage(damaged)
+    with pytest.raises(CemBenchError, match=message):
+        verify(load_suite("quick"), damaged)
 
 
 def test_params_yaml_lists_every_unit_of_the_quick_suite():

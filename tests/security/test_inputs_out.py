@@ -87,3 +87,25 @@ def test_a_failed_run_removes_the_folders_it_created(tmp_path, capsys):
     assert main(score_args(out, "--roi", "1000,1000,16")) == 2
     assert "not inside" in one_line_error(capsys)
     assert not (tmp_path / "a").exists()
+
+
+def test_an_empty_out_is_refused_not_taken_for_the_working_directory(tmp_path, capsys, no_work, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(score_args("")) == 2
+    assert one_line_error(capsys) == "cem-bench: error: --out is empty; name a folder"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["report", "leaderboard"])
+def test_a_report_out_naming_a_folder_is_refused_before_any_figure(command, tmp_path, capsys):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    assert main([command, "--suite", "quick", "--out", str(folder)]) == 2
+    assert one_line_error(capsys) == f"cem-bench: error: --out {folder} is an existing folder, not a file"
+    assert list(tmp_path.iterdir()) == [folder] and list(folder.iterdir()) == []
+
+
+def test_aggregate_does_not_create_a_missing_results_folder(tmp_path, capsys):
+    assert main(["aggregate", "--results", str(tmp_path / "typo")]) == 2
+    assert "no such folder of results" in one_line_error(capsys)
+    assert not (tmp_path / "typo").exists()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cem_bench.core.errors import CemBenchError
 
@@ -23,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cem_bench.pipeline.aggregate import rewrite_aggregates, write_summary
 
+    if not Path(args.results).is_dir():  # never create an empty results tree from a mistyped path
+        raise CemBenchError(f"--results {args.results}: no such folder of results")
     if args.suite and not args.rewrite_aggregates:
         raise CemBenchError("--suite applies to --rewrite-aggregates only (the summary covers every suite)")
     if args.rewrite_aggregates:

@@ -13,6 +13,7 @@ from PIL import Image
 from tabulate import tabulate
 
 from cem_bench.cem.protocol import Protocol
+from cem_bench.core.device import resolve_device
 from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from cem_bench.models import get_card
     from cem_bench.models.weights import find_weights
 
+    protocol = Protocol(fine=args.fine)  # bad --fine or --device: refused before anything is written
+    resolve_device(args.device)
     with output_folder(args.out) as out:  # an unusable --out is refused before any work
         x, y, size = DEMO_CROP
         crop = read_rgb(DEMO_IMAGE)[y : y + size, x : x + size]
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if card.weights is not None and find_weights(card.weights) is None:
             print(f"skipping {name}: weights not on this machine (see `cem-bench models show {name}`)")
             continue
-        scored = score(name, get_task(task_name, **params), image_path, DEMO_ROI, protocol=Protocol(fine=args.fine),
+        scored = score(name, get_task(task_name, **params), image_path, DEMO_ROI, protocol=protocol,
                        device=args.device, progress=not args.quiet)
         scored.write(out / name)
         record = scored.record

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes, output_file
 from cem_bench.pipeline.leaderboards import leaderboard_file, render_leaderboard
 from cem_bench.pipeline.suites import load_suite
 
@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
-    out = Path(args.out) if args.out else Path("reports") / leaderboard_file(suite.name)
-    text = render_leaderboard(args.results, suite)
-    atomic_write_bytes(out, text.encode())
+    with output_file(args.out if args.out is not None else Path("reports") / leaderboard_file(suite.name)) as out:
+        text = render_leaderboard(args.results, suite)
+        atomic_write_bytes(out, text.encode())
     print(f"wrote {out}")
     return 0

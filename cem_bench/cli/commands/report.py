@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.files import atomic_write_bytes, output_file
 from cem_bench.pipeline.leaderboards import figures_folder, findings_file
 from cem_bench.pipeline.suites import builtin_suites, load_suite, suite_name
 
@@ -25,11 +25,11 @@ def run(args: argparse.Namespace) -> int:
     from cem_bench.report.findings_md import render_findings  # matplotlib/seaborn only when the command runs
 
     name = suite_name(args.suite)
-    out = Path(args.out) if args.out else Path("reports") / findings_file(name)
-    figures = out.parent / figures_folder(name)
-    text = render_findings(args.results, name, figures, planned=planned(args.suite),
-                           planned_trained=planned(args.suite, trained_single_task=True))
-    atomic_write_bytes(out, text.encode())
+    with output_file(args.out if args.out is not None else Path("reports") / findings_file(name)) as out:
+        figures = out.parent / figures_folder(name)  # checked before any figure is drawn
+        text = render_findings(args.results, name, figures, planned=planned(args.suite),
+                               planned_trained=planned(args.suite, trained_single_task=True))
+        atomic_write_bytes(out, text.encode())
     print(f"wrote {out} and its figures in {figures}")
     return 0
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.files import output_folder
 
 DEFAULT_CHECKPOINT_EVERY = 100
 
@@ -53,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     cards_dir = Path(args.out) if args.out else CARDS_DIR
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_path(weights_dir, config.name)
     checkpointing = Checkpointing(checkpoint, args.checkpoint_every, args.resume)
-    result = train(config, log=None if args.quiet else lambda line: print(line, flush=True), checkpointing=checkpointing)
-    written = write_outputs(config, config_path, result, weights_dir, cards_dir)
+    # An unusable --out is refused before hours of training, not after them.
+    with output_folder(args.out) if args.out else contextlib.nullcontext():
+        result = train(config, log=None if args.quiet else lambda line: print(line, flush=True), checkpointing=checkpointing)
+        written = write_outputs(config, config_path, result, weights_dir, cards_dir)
     if not args.keep_checkpoint:
         checkpoint.unlink(missing_ok=True)  # the outputs now hold the result; a rerun starts from scratch
     for label, scores in result.validation.items():
