@@ -76,6 +76,24 @@ def forget_handled_interrupt() -> None:
         pass
 
 
+def error_line(error: Exception) -> str:
+    """The one line that reports a refused input.
+
+    Besides the library's own errors, input the commands do not vet one by one (a folder where a file
+    goes, a result that is not UTF-8, a YAML or JSON nested past Python's recursion limit) is still bad
+    input, reported the same way.
+    """
+    if isinstance(error, ParameterError):
+        return f"{flag(error.parameter)} {error.problem}"
+    if isinstance(error, CemBenchError):
+        return str(error)
+    if isinstance(error, RecursionError):
+        return "an input file is nested too deeply to read (Python's recursion limit)"
+    if isinstance(error, UnicodeDecodeError):
+        return f"an input file is not UTF-8 text ({error.reason} at byte {error.start})"
+    return " ".join(str(error).split())  # an OSError's message can span lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``cem-bench``; library and input errors are one line and exit 2, Ctrl-C is one line and exit 130.
 
@@ -84,22 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         return _run(argv)
-    except ParameterError as error:
-        print(f"cem-bench: error: {flag(error.parameter)} {error.problem}", file=sys.stderr)
-        return 2
-    except CemBenchError as error:
-        print(f"cem-bench: error: {error}", file=sys.stderr)
-        return 2
-    # Input the commands do not vet one by one (a folder where a file goes, a result that is not UTF-8, a
-    # YAML or JSON nested past Python's recursion limit) is still bad input: one line, exit 2.
-    except RecursionError:
-        print("cem-bench: error: an input file is nested too deeply to read (Python's recursion limit)", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as error:
-        print(f"cem-bench: error: an input file is not UTF-8 text ({error.reason} at byte {error.start})", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"cem-bench: error: {' '.join(str(error).split())}", file=sys.stderr)
+    except (CemBenchError, RecursionError, UnicodeDecodeError, OSError) as error:
+        print(f"cem-bench: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         forget_handled_interrupt()
