@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except (CemBenchError, RecursionError, UnicodeDecodeError, OSError) as error:
+        if isinstance(error, OSError) and error.filename is None:
+            raise  # not about a file the user named: a bug or the system, shown with its traceback
         print(f"cem-bench: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -129,7 +129,7 @@ def output_file(path: str | Path, parameter: str = "out") -> Iterator[Path]:
     if not str(path).strip():
         raise ParameterError(parameter, "is empty; name a file")
     file = Path(path)
-    if file.is_dir():
-        raise ParameterError(parameter, f"{file} is an existing folder, not a file")
+    if file.is_dir() or str(path).endswith(("/", os.sep)):
+        raise ParameterError(parameter, f"{path} is an existing folder, not a file" if file.is_dir() else f"{path} names a folder, not a file")
     with output_folder(file.parent, parameter):
         yield file

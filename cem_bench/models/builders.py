@@ -195,7 +195,7 @@ def no_file_access(who: str) -> Iterator[None]:
 
     def refuse(*args: object, **kwargs: object) -> None:
         target = args[0] if args else kwargs.get("file", kwargs.get("f", kwargs.get("url", "?")))
-        raise BuilderRefused(who, f"it tried to read {target!s} (a card's weights come only from its "
+        raise BuilderRefused(who, f"it tried to read {str(target)!r} (a card's weights come only from its "
                                   "`weights` entry, sha256-checked)")
 
     patches = [(builtins, "open"), (io, "open"), (torch, "load"), (torch.hub, "load_state_dict_from_url"),

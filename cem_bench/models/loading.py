@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
+from torch.nn.parameter import is_lazy
 
 from cem_bench.core.errors import CemBenchError, ParameterError
 from cem_bench.core.tasks import Task, get_task
@@ -223,7 +224,7 @@ def load_model(
         network = build_network(card)
         # A weightless card is for analytic operators; anything learnable would be scored at its random
         # initialisation and look like a real (if poor) model on the leaderboard.
-        learnable = sum(p.numel() for p in network.parameters())
+        learnable = sum(1 if is_lazy(p) else p.numel() for p in network.parameters())
         if learnable:
             raise CemBenchError(
                 f"model {card.name} lists no weights but its network has {learnable:,} learnable parameters: "

@@ -30,7 +30,7 @@ from PIL import Image
 from cem_bench.core.banks import load_bank, load_npz_bank, skimage_bank
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
-from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_PREFIX, skimage_rgb
+from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_PREFIX, file_sha256, skimage_rgb
 
 BANK_SIZES = (8, 12, 16)  # the block sizes the suites and the robustness ablations use
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry timestamps: the npz bytes do not depend on when it was built
@@ -57,6 +57,11 @@ def npz_bytes(patches: np.ndarray, **extra: np.ndarray) -> bytes:
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, array.getvalue())
     return buffer.getvalue()
+
+
+def _file_names() -> list[str]:
+    """The relative paths ``build`` writes (the keys of :func:`_files`, without building anything)."""
+    return [*(f"images/skimage/{name}.png" for name in EVAL_IMAGES), *(f"banks/skimage-{size}.npz" for size in BANK_SIZES)]
 
 
 def _files() -> dict[str, tuple[bytes, dict[str, Any]]]:
@@ -97,10 +102,12 @@ def check_manifest(root: Path) -> None:
         files = json.loads(manifest_path.read_bytes())["files"]
         listed = {str(relative): str(entry["sha256"]) for relative, entry in files.items()}
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise CemBenchError(f"{manifest_path} is not a cem-bench datasets manifest: rebuild with `cem-bench data build`") from None
+        listed = {}
+    if set(listed) != set(_file_names()):  # also keeps every path it reads inside root
+        raise CemBenchError(f"{manifest_path} is not the manifest `cem-bench data build` writes: rebuild with it")
     for relative, sha256 in listed.items():
         path = root / relative
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        if not path.is_file() or file_sha256(path) != sha256:
             raise CemBenchError(f"{path} is missing or differs from {manifest_path}: rebuild with `cem-bench data build`")
 
 

@@ -29,6 +29,10 @@ def one_conv() -> torch.nn.Module:
     return torch.nn.Conv2d(3, 3, 3, padding=1)
 
 
+def one_lazy_conv() -> torch.nn.Module:
+    return torch.nn.LazyConv2d(3, 3, padding=1)
+
+
 MIXED = [{"task": "sr", "levels": [4]}, {"task": "dn", "levels": [50]}]
 
 
@@ -41,6 +45,9 @@ def test_a_card_without_weights_must_not_hold_learnable_parameters():
     with pytest.raises(CemBenchError, match=r"model untrained lists no weights but its network has 84 learnable "
                                             r"parameters: it would run with random weights"):
         load_model(untrained)
+    lazy = untrained.model_copy(update={"architecture": untrained.architecture.model_copy(update={"name": "test_loading:one_lazy_conv"})})
+    with pytest.raises(CemBenchError, match="lists no weights but its network has"):
+        load_model(lazy)  # lazy parameters have no size yet: still learnable
     assert load_model(card(False, [{"task": "dn"}])) is not None
     assert load_model("box-blur-3")(torch.ones(1, 3, 8, 8)).shape == (1, 3, 8, 8)
 

@@ -79,6 +79,16 @@ def test_train_command_refuses_a_shortened_run_over_the_zoo(tmp_path, capsys):
     assert "give --out" in capsys.readouterr().err
 
 
+def test_an_empty_out_is_refused_not_taken_for_the_zoo(tmp_path, capsys, monkeypatch):
+    import cem_bench.models.train.loop as loop
+
+    monkeypatch.setattr(loop, "train", lambda *args, **kwargs: pytest.fail("trained with --out ''"))
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    assert main(["train", str(path), "--out", "", "--iterations", "2", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == "cem-bench: error: --out is empty; name a folder"
+
+
 def test_train_command_refuses_an_unusable_out_before_training(tmp_path, capsys, monkeypatch):
     import cem_bench.models.train.loop as loop
 

@@ -66,8 +66,11 @@ def test_verify_accepts_the_build_and_names_a_tampered_file(built, tmp_path):
 
 
 @pytest.mark.parametrize(("damage", "message"), [
-    (lambda root: (root / "MANIFEST.json").write_text("{not json"), "is not a cem-bench datasets manifest"),
-    (lambda root: (root / "MANIFEST.json").write_text('{"files": []}'), "is not a cem-bench datasets manifest"),
+    (lambda root: (root / "MANIFEST.json").write_text("{not json"), "is not the manifest `cem-bench data build` writes"),
+    (lambda root: (root / "MANIFEST.json").write_text('{"files": []}'), "is not the manifest"),
+    (lambda root: (root / "MANIFEST.json").write_text('{"files": {}}'), "is not the manifest"),
+    (lambda root: (root / "MANIFEST.json").write_text('{"files": {"../../etc/passwd": {"sha256": "0"}}}'),
+     "is not the manifest"),
     (lambda root: (root / "banks/skimage-16.npz").write_bytes(b"x"), "skimage-16.npz is missing or differs"),
     (lambda root: (root / "banks/skimage-16.npz").unlink(), "skimage-16.npz is missing or differs"),
 ])

@@ -155,7 +155,8 @@ def test_declared_plugin_in_site_packages_is_allowed(tmp_path, monkeypatch):
     assert isinstance(module_builder("cem_sec_plugin:build")(), nn.Module)
 
 
-@pytest.mark.parametrize("name, kwargs", [("SpyNet", {"load_path": "{path}"}), ("DFDNet", {"num_feat": 64, "dict_path": "{path}"})])
+@pytest.mark.parametrize("name, kwargs", [("SpyNet", {"load_path": "{path}"}), ("DFDNet", {"num_feat": 64, "dict_path": "{path}"}),
+                                          ("SpyNet", {"load_path": "{path}\nsecond line"})])
 def test_basicsr_builders_cannot_read_files_named_by_the_card(name, kwargs, tmp_path, monkeypatch):
     """basicsr's SpyNet and DFDNet ``torch.load`` a path from their kwargs: outside the weights' checks."""
     import torch

@@ -105,6 +105,25 @@ def test_a_report_out_naming_a_folder_is_refused_before_any_figure(command, tmp_
     assert list(tmp_path.iterdir()) == [folder] and list(folder.iterdir()) == []
 
 
+def test_a_report_out_ending_in_a_slash_is_refused(tmp_path, capsys):
+    out = f"{tmp_path / 'new'}/"
+    assert main(["leaderboard", "--suite", "quick", "--out", out]) == 2
+    assert one_line_error(capsys) == f"cem-bench: error: --out {out} names a folder, not a file"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_os_error_about_no_file_is_not_taken_for_bad_input(monkeypatch):
+    """A failure that names no file is a bug or the system: it keeps its traceback."""
+    import cem_bench.cli.commands.aggregate as aggregate_command
+
+    def broken(args):
+        raise OSError("device lost")
+
+    monkeypatch.setattr(aggregate_command, "run", broken)
+    with pytest.raises(OSError, match="device lost"):
+        main(["aggregate"])
+
+
 def test_aggregate_does_not_create_a_missing_results_folder(tmp_path, capsys):
     assert main(["aggregate", "--results", str(tmp_path / "typo")]) == 2
     assert "no such folder of results" in one_line_error(capsys)

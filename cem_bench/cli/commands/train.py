@@ -51,12 +51,13 @@ def run(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"train": config.train.model_copy(update={"iterations": args.iterations})})
     if args.checkpoint_every < 1:
         raise CemBenchError("--checkpoint-every must be at least 1")
-    weights_dir = Path(args.out) if args.out else WEIGHTS_DIR
-    cards_dir = Path(args.out) if args.out else CARDS_DIR
+    trial = args.out is not None  # --out "" is refused below, never taken for "no --out"
+    weights_dir = Path(args.out) if trial else WEIGHTS_DIR
+    cards_dir = Path(args.out) if trial else CARDS_DIR
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_path(weights_dir, config.name)
     checkpointing = Checkpointing(checkpoint, args.checkpoint_every, args.resume)
     # An unusable --out is refused before hours of training, not after them.
-    with output_folder(args.out) if args.out else contextlib.nullcontext():
+    with output_folder(args.out) if trial else contextlib.nullcontext():
         result = train(config, log=None if args.quiet else lambda line: print(line, flush=True), checkpointing=checkpointing)
         written = write_outputs(config, config_path, result, weights_dir, cards_dir)
     if not args.keep_checkpoint:
