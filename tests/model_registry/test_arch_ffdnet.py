@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from sanity import dn_psnr
 
 from cem_bench.core.assets import asset_path
-from cem_bench.models.loading import get_card, load_model
+from cem_bench.models.loading import RestorationModel, build_network, get_card, load_model
 from model_registry.archs import architectures
 from model_registry.archs.ffdnet import FFDNet
 
@@ -66,11 +66,12 @@ def test_shift_by_whole_cell_commutes() -> None:
 
 
 def test_loader_passes_noise_level_map() -> None:
-    """Without weights: the loader builds FFDNet and calls it with sigma/255 from the dn task."""
+    """Random weights (load_model refuses a learnable network without weights): the wrapper calls FFDNet
+    with sigma/255 from the dn task."""
     from cem_bench.core.tasks import get_task
 
-    card = get_card("ffdnet-color").model_copy(update={"weights": None})
-    model = load_model(card)
+    card = get_card("ffdnet-color")
+    model = RestorationModel(build_network(card), card, None)
     assert isinstance(model.network, FFDNet)
     model.configure(get_task("dn", sigma=25))  # a level the card lists
     x = torch.rand(1, 3, 20, 18)
