@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from typing import NoReturn
 
 from cem_bench.cli.commands import COMMANDS
 from cem_bench.core.errors import CemBenchError, ParameterError, require_finite
@@ -24,8 +25,15 @@ def flag(parameter: str) -> str:
     return "--" + parameter.replace("_", "-")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line, like every other refusal (``--help`` shows usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cem-bench", description="Causal Effect Maps for image-restoration models.")
+    parser = OneLineParser(prog="cem-bench", description="Causal Effect Maps for image-restoration models.")
     parser.add_argument("--version", action="version", version=f"cem-bench {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS.names():

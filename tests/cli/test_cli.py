@@ -85,10 +85,13 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(gt_png, tmp_path, caps
     assert not (tmp_path / "out").exists()
 
 
-def test_unknown_task_is_a_usage_error(gt_png, tmp_path):
+def test_unknown_task_is_a_usage_error(gt_png, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(score_args(gt_png, tmp_path / "out", "--task", "deblur"))
     assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cem-bench score: error: argument --task: invalid choice: 'deblur' (choose from ")
+    assert err.endswith(" (see `cem-bench score --help`)\n") and err.count("\n") == 1
 
 
 def test_console_script_exit_code(tmp_path):
