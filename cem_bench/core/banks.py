@@ -100,13 +100,18 @@ def cut_tiles(image: np.ndarray, size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
+def skimage_bank_name(size: int) -> str:
+    """The registered name of the embedded bank of ``size``-pixel patches."""
+    return f"skimage-{size}"
+
+
 def skimage_bank(size: int = 8) -> PatchBank:
     """The embedded default bank of ``size``-pixel patches (deterministic, see module docstring)."""
     tiles = np.concatenate([cut_tiles(skimage_rgb(name), size) for name in BANK_SOURCES])
     tiles = tiles[tiles.reshape(len(tiles), -1).mean(axis=1) >= MIN_MEAN]
     count = min(BANK_SIZE, len(tiles))
     picks = np.linspace(0, len(tiles) - 1, count).round().astype(np.int64)
-    return _validated(f"skimage-{size}", tiles[picks])
+    return _validated(skimage_bank_name(size), tiles[picks])
 
 
 def _patches_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -75,12 +75,13 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 @contextmanager
-def output_folder(path: str | Path, parameter: str = "out") -> Iterator[Path]:
+def output_folder(path: str | Path, parameter: str = "out", files: Iterable[str] = ()) -> Iterator[Path]:
     """Make sure ``path`` is a folder that can hold files before any work starts, and yield it.
 
     Refused with :class:`ParameterError` (naming ``parameter``): an existing file, a folder under
-    /proc, /sys or /dev, a folder that cannot be created, or one where no file can be written (checked
-    by creating and removing a hidden file). Folders created here are removed again, if still empty,
+    /proc, /sys or /dev, a folder that cannot be created, one where no file can be written (checked
+    by creating and removing a hidden file), or one where a name in ``files`` (what the command will
+    write there) already exists as something other than a file, which would fail only after the work. Folders created here are removed again, if still empty,
     when the body raises, so a run that fails writes nothing.
 
     >>> import tempfile, pathlib
@@ -96,6 +97,10 @@ def output_folder(path: str | Path, parameter: str = "out") -> Iterator[Path]:
         raise ParameterError(parameter, f"{folder} is inside a kernel pseudo-filesystem ({absolute.parts[1]}); choose a normal folder")
     if folder.exists() and not folder.is_dir():
         raise ParameterError(parameter, f"{folder} is an existing file, not a folder")
+    for name in files:
+        target = folder / name
+        if target.exists() and not target.is_file():
+            raise ParameterError(parameter, f"{target} exists and is not a file; it cannot be written: remove it or choose another folder")
     created = _missing_folders(absolute)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,8 @@ from cem_bench.records.io import write_result
 from cem_bench.records.lam import build_record
 from cem_bench.report.lam_heatmap import render_lam
 
+LAM_FILES = ("result.json", "lam.png")  # what :meth:`LAMResult.write` writes, checked before a run starts
+
 
 @dataclass
 class LAMResult:
@@ -55,8 +57,8 @@ class LAMResult:
         """Write ``lam.png`` and ``result.json`` (schema ``lam``) into ``out_dir``, each whole or absent."""
         out = Path(out_dir)
         png = self.heatmap_png()
-        atomic_write_bytes(out / "lam.png", png)
-        return write_result(self.record, out / "result.json", schema="lam")
+        atomic_write_bytes(out / LAM_FILES[1], png)
+        return write_result(self.record, out / LAM_FILES[0], schema="lam")
 
 
 def _sr_card_check(card: Any) -> None:

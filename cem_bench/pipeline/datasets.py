@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from cem_bench.core.banks import load_bank, load_npz_bank, skimage_bank
+from cem_bench.core.banks import load_bank, load_npz_bank, skimage_bank, skimage_bank_name
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_PREFIX, file_sha256, skimage_rgb
@@ -59,9 +59,17 @@ def npz_bytes(patches: np.ndarray, **extra: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _image_path(name: str) -> str:
+    return f"images/skimage/{name}.png"
+
+
+def _bank_path(bank_name: str) -> str:
+    return f"banks/{bank_name}.npz"
+
+
 def _file_names() -> list[str]:
     """The relative paths ``build`` writes (the keys of :func:`_files`, without building anything)."""
-    return [*(f"images/skimage/{name}.png" for name in EVAL_IMAGES), *(f"banks/skimage-{size}.npz" for size in BANK_SIZES)]
+    return [*map(_image_path, EVAL_IMAGES), *(_bank_path(skimage_bank_name(size)) for size in BANK_SIZES)]
 
 
 def _files() -> dict[str, tuple[bytes, dict[str, Any]]]:
@@ -69,11 +77,11 @@ def _files() -> dict[str, tuple[bytes, dict[str, Any]]]:
     files: dict[str, tuple[bytes, dict[str, Any]]] = {}
     for name in EVAL_IMAGES:
         rgb = skimage_rgb(name)
-        files[f"images/skimage/{name}.png"] = (png_bytes(rgb), {
+        files[_image_path(name)] = (png_bytes(rgb), {
             "role": "evaluation image", "source": f"{SKIMAGE_PREFIX}{name}", "size": [rgb.shape[1], rgb.shape[0]]})
     for size in BANK_SIZES:
         bank = skimage_bank(size)
-        files[f"banks/{bank.name}.npz"] = (npz_bytes(bank.patches), {
+        files[_bank_path(bank.name)] = (npz_bytes(bank.patches), {
             "role": "patch bank", "source": bank.name, "patches": len(bank), "patches_sha256": bank.sha256})
     return files
 
@@ -128,7 +136,7 @@ def verify(suite: Any, datasets: str | Path = "datasets") -> dict[str, Any]:
             checked["images"][image.id] = {"source": source, "versioned": False}
             continue
         name = source[len(SKIMAGE_PREFIX):]
-        path = root / "images" / "skimage" / f"{name}.png"
+        path = root / _image_path(name)
         if not path.is_file():
             raise CemBenchError(f"{path} is missing: rebuild with `cem-bench data build`")
         stored = np.asarray(Image.open(path).convert("RGB"))
@@ -137,7 +145,7 @@ def verify(suite: Any, datasets: str | Path = "datasets") -> dict[str, Any]:
         checked["images"][image.id] = {"source": source, "versioned": str(path),
                                        "sha256": hashlib.sha256(stored.tobytes()).hexdigest()}
     bank_name = suite.protocol.bank
-    bank_file = root / "banks" / f"{bank_name}.npz"
+    bank_file = root / _bank_path(bank_name)
     if bank_file.is_file():
         stored_bank, bank = load_npz_bank(bank_file, name=bank_name), load_bank(bank_name)
         if stored_bank.sha256 != bank.sha256:

@@ -31,6 +31,16 @@ from cem_bench.records.io import write_result
 from cem_bench.report.heatmap import BOUNDS, render_cem
 
 
+RESULT_FILE = "result.json"
+
+
+def heatmap_names(rois: Sequence[ROI]) -> list[str]:
+    """The heatmap file(s) a run over ``rois`` writes: ``cem.png`` for one ROI, ``cem-X-Y-SIZE.png`` each for several."""
+    if len(rois) == 1:
+        return ["cem.png"]
+    return [f"cem-{roi.x}-{roi.y}-{roi.size}.png" for roi in rois]
+
+
 @dataclass
 class ScoredRun:
     """A finished run: the estimator's map(s) plus everything needed to record and draw them."""
@@ -63,16 +73,14 @@ class ScoredRun:
 
     def heatmap_names(self) -> list[str]:
         """``cem.png`` for one ROI; ``cem-X-Y-SIZE.png`` per ROI for several."""
-        if len(self.run.maps) == 1:
-            return ["cem.png"]
-        return [f"cem-{m.roi.x}-{m.roi.y}-{m.roi.size}.png" for m in self.run.maps]
+        return heatmap_names([m.roi for m in self.run.maps])
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``result.json`` and the heatmap(s) into ``out_dir``; each file appears whole or not at all."""
         out = Path(out_dir)
         for index, name in enumerate(self.heatmap_names()):
             atomic_write_bytes(out / name, self.heatmap_png(index))
-        return write_result(self.record, out / "result.json", "result" if len(self.run.maps) == 1 else "multi_result")
+        return write_result(self.record, out / RESULT_FILE, "result" if len(self.run.maps) == 1 else "multi_result")
 
 
 def _rois(roi: ROI | str | Sequence[ROI | str]) -> list[ROI]:

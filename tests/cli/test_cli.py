@@ -85,6 +85,17 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(gt_png, tmp_path, caps
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("blocked", ["result.json", "cem.png", ".cem-partial.json", "cem-16-16-16.png"])
+def test_an_output_name_taken_by_a_folder_is_refused_before_any_work(gt_png, tmp_path, capsys, blocked):
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    extra = ("--roi", "24,24,16") if blocked.startswith("cem-") else ()  # several ROIs: one heatmap per ROI
+    assert main(score_args(gt_png, out, *extra)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cem-bench: error: --out ") and "\n" not in err and f"{blocked} exists and is not a file" in err
+    assert sorted(path.name for path in out.iterdir()) == [blocked]  # no heatmap or partial result left behind
+
+
 def test_unknown_task_is_a_usage_error(gt_png, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(score_args(gt_png, tmp_path / "out", "--task", "deblur"))

@@ -78,3 +78,14 @@ def test_output_folder_names_the_parameter(tmp_path):
         with output_folder(tmp_path / "f", parameter="results"):
             pass
     assert error.value.parameter == "results" and "is an existing file, not a folder" in error.value.problem
+
+
+def test_output_folder_refuses_a_file_name_taken_by_a_folder(tmp_path):
+    from cem_bench.core.files import output_folder
+
+    (tmp_path / "run" / "result.json").mkdir(parents=True)
+    with output_folder(tmp_path / "run", files=["cem.png"]):  # a free name is fine
+        pass
+    with pytest.raises(ParameterError, match="result.json exists and is not a file"):
+        with output_folder(tmp_path / "run", files=["cem.png", "result.json"]):
+            pytest.fail("the body must not run")

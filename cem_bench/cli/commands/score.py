@@ -27,7 +27,7 @@ from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import TASKS, get_task
 from cem_bench.pipeline.cost import MAX_SECONDS, MEMORY_FRACTION, RunCost, format_seconds
-from cem_bench.pipeline.scoring import score
+from cem_bench.pipeline.scoring import RESULT_FILE, heatmap_names, score
 
 CHECKPOINT = ".cem-partial.json"  # finished samples of an interrupted run, in the output folder
 
@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, scale=args.scale, sigma=args.sigma)
     protocol, acceleration = protocol_from(args), acceleration_from(args)
     rois = [ROI.parse(text) for text in args.roi]
-    with output_folder(args.out) as out:  # checked (and created) before any work; removed again if it fails
+    written = (RESULT_FILE, CHECKPOINT, *heatmap_names(rois))
+    with output_folder(args.out, files=written) as out:  # checked (and created) before any work; removed again if it fails
         checkpoint = out / CHECKPOINT
         scored = score(model=args.model, task=task, image=args.image, roi=rois, lq=args.lq, protocol=protocol,
                        device=args.device, batch_size=args.batch_size, weights=args.weights, progress=not args.quiet,
