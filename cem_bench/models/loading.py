@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,6 +34,32 @@ def build_network(card: ModelCard) -> nn.Module:
     code (``os:system``, ``numpy:zeros``, a helper function) is refused before anything runs.
     """
     return build(card.architecture, card.name)
+
+
+def _seeded_build(card: ModelCard, seed: int) -> nn.Module:
+    """:func:`build_network` under torch and numpy seeds ``seed``, leaving both global generators as they were."""
+    numpy_state = np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            np.random.seed(seed)
+            return build_network(card)
+    finally:
+        np.random.set_state(numpy_state)
+
+
+def _varying_state(network: nn.Module, rebuilt: nn.Module) -> list[str]:
+    """Names of the state entries (parameters or buffers) that differ between two builds of one card."""
+    other = rebuilt.state_dict()
+
+    def same(a: torch.Tensor, b: object) -> bool:
+        if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.is_floating_point() or a.is_complex():  # a NaN kept on purpose is the same NaN both times
+            return torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+        return torch.equal(a, b)
+
+    return [name for name, value in network.state_dict().items() if isinstance(value, torch.Tensor) and not same(value, other.get(name))]
 
 
 def fill_step_counters(network: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -221,7 +248,7 @@ def load_model(
     if card.weights is None:
         if weights is not None:
             raise CemBenchError(f"model {card.name} has no weights to load")
-        network = build_network(card)
+        network = _seeded_build(card, seed=0)
         # A weightless card is for analytic operators; anything learnable would be scored at its random
         # initialisation and look like a real (if poor) model on the leaderboard.
         learnable = sum(1 if is_lazy(p) else p.numel() for p in network.parameters())
@@ -229,6 +256,13 @@ def load_model(
             raise CemBenchError(
                 f"model {card.name} lists no weights but its network has {learnable:,} learnable parameters: "
                 "it would run with random weights; add a weights: block (file/url and sha256) to its card")
+        # Random values kept in buffers are just as untrained: an operator's buffers are the same every build.
+        varying = _varying_state(network, _seeded_build(card, seed=1))
+        if varying:
+            raise CemBenchError(
+                f"model {card.name} lists no weights but its network's {', '.join(varying[:3])}"
+                f"{' …' if len(varying) > 3 else ''} differ(s) from one build to the next: it would run with "
+                "random values; add a weights: block (file/url and sha256) to its card")
     else:
         path = resolve_weights(card, weights, allow_download)
         digest = card.weights.sha256

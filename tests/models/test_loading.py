@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -50,6 +51,41 @@ def test_a_card_without_weights_must_not_hold_learnable_parameters():
         load_model(lazy)  # lazy parameters have no size yet: still learnable
     assert load_model(card(False, [{"task": "dn"}])) is not None
     assert load_model("box-blur-3")(torch.ones(1, 3, 8, 8)).shape == (1, 3, 8, 8)
+
+
+class RandomKernel(torch.nn.Module):
+    """A 'fixed' kernel drawn at random when built: no parameters, yet untrained all the same."""
+
+    def __init__(self, draw=torch.rand) -> None:
+        super().__init__()
+        self.register_buffer("fixed", torch.ones(3))
+        self.register_buffer("kernel", draw(3, 3, 3, 3))
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x, self.kernel, padding=1)
+
+
+def random_kernel() -> torch.nn.Module:
+    return RandomKernel()
+
+
+def numpy_random_kernel() -> torch.nn.Module:
+    return RandomKernel(lambda *shape: torch.from_numpy(np.random.rand(*shape)).float())
+
+
+@pytest.mark.parametrize("builder", ["random_kernel", "numpy_random_kernel"])
+def test_a_card_without_weights_must_not_hold_random_buffers(builder):
+    """Buffers that differ from one build to the next (torch or numpy draws) are random weights too."""
+    untrained = ModelCard.model_validate({
+        "name": "untrained", "description": "test", "tasks": [{"task": "dn"}],
+        "architecture": {"source": "module", "name": f"test_loading:{builder}"}, "origin": {"paper": "none"},
+        "license": "MIT"})
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()[1].copy()
+    with pytest.raises(CemBenchError, match=r"model untrained lists no weights but its network's kernel differ\(s\) "
+                                            r"from one build to the next: it would run with random values"):
+        load_model(untrained)
+    assert torch.equal(torch.get_rng_state(), torch_state)  # the check leaves the global generators alone
+    assert np.array_equal(np.random.get_state()[1], numpy_state)
 
 
 def test_pre_upsample_upsamples_sr_inputs_by_the_task_scale():
