@@ -99,12 +99,12 @@ def cut_tiles(image: np.ndarray, size: int) -> np.ndarray:
     return tiles.reshape(rows * cols, size, size, 3)
 
 
-@lru_cache(maxsize=4)
 def skimage_bank_name(size: int) -> str:
     """The registered name of the embedded bank of ``size``-pixel patches."""
     return f"skimage-{size}"
 
 
+@lru_cache(maxsize=4)
 def skimage_bank(size: int = 8) -> PatchBank:
     """The embedded default bank of ``size``-pixel patches (deterministic, see module docstring)."""
     tiles = np.concatenate([cut_tiles(skimage_rgb(name), size) for name in BANK_SOURCES])

@@ -81,7 +81,7 @@ def output_folder(path: str | Path, parameter: str = "out", files: Iterable[str]
     Refused with :class:`ParameterError` (naming ``parameter``): an existing file, a folder under
     /proc, /sys or /dev, a folder that cannot be created, one where no file can be written (checked
     by creating and removing a hidden file), or one where a name in ``files`` (what the command will
-    write there) already exists as something other than a file, which would fail only after the work. Folders created here are removed again, if still empty,
+    write there) is a folder: the write would fail only after the work. Folders created here are removed again, if still empty,
     when the body raises, so a run that fails writes nothing.
 
     >>> import tempfile, pathlib
@@ -97,10 +97,6 @@ def output_folder(path: str | Path, parameter: str = "out", files: Iterable[str]
         raise ParameterError(parameter, f"{folder} is inside a kernel pseudo-filesystem ({absolute.parts[1]}); choose a normal folder")
     if folder.exists() and not folder.is_dir():
         raise ParameterError(parameter, f"{folder} is an existing file, not a folder")
-    for name in files:
-        target = folder / name
-        if target.exists() and not target.is_file():
-            raise ParameterError(parameter, f"{target} exists and is not a file; it cannot be written: remove it or choose another folder")
     created = _missing_folders(absolute)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -114,6 +110,10 @@ def output_folder(path: str | Path, parameter: str = "out", files: Iterable[str]
     except OSError as error:
         _remove_empty(created)
         raise ParameterError(parameter, f"{folder} is not writable: {error.strerror or error}") from None
+    blocked = [name for name in files if (folder / name).is_dir() and not (folder / name).is_symlink()]
+    if blocked:  # an atomic write replaces a file or a link, never a folder
+        _remove_empty(created)
+        raise ParameterError(parameter, f"{folder / blocked[0]} is a folder where a file will be written: remove it or choose another folder")
     try:
         yield folder
     except BaseException:

@@ -37,29 +37,38 @@ def build_network(card: ModelCard) -> nn.Module:
 
 
 def _seeded_build(card: ModelCard, seed: int) -> nn.Module:
-    """:func:`build_network` under torch and numpy seeds ``seed``, leaving both global generators as they were."""
+    """:func:`build_network` with torch's CPU and numpy's global generators seeded ``seed``, both restored after.
+
+    Only the CPU generator: ``torch.manual_seed`` would also (lazily) reseed every GPU generator, which
+    ``fork_rng(devices=[])`` does not restore. Draws a builder makes on a GPU are unseeded, so they still
+    differ between two builds and are still caught.
+    """
     numpy_state = np.random.get_state()
     try:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.default_generator.manual_seed(seed)
             np.random.seed(seed)
             return build_network(card)
     finally:
         np.random.set_state(numpy_state)
 
 
+def _tensors(network: nn.Module) -> dict[str, torch.Tensor]:
+    """Parameters and buffers, persistent or not (``state_dict`` leaves out non-persistent buffers)."""
+    return {**dict(network.named_parameters()), **dict(network.named_buffers())}
+
+
 def _varying_state(network: nn.Module, rebuilt: nn.Module) -> list[str]:
-    """Names of the state entries (parameters or buffers) that differ between two builds of one card."""
-    other = rebuilt.state_dict()
+    """Names of the parameters or buffers that differ between two builds of one card (lazy ones: no value yet)."""
+    other = _tensors(rebuilt)
 
-    def same(a: torch.Tensor, b: object) -> bool:
-        if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+    def same(a: torch.Tensor, b: torch.Tensor | None) -> bool:
+        if b is None or is_lazy(b) or a.shape != b.shape or a.dtype != b.dtype:
             return False
-        if a.is_floating_point() or a.is_complex():  # a NaN kept on purpose is the same NaN both times
-            return torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
-        return torch.equal(a, b)
+        # equal_nan: a NaN kept on purpose is the same NaN both times
+        return torch.equal(a, b) or bool(torch.isclose(a, b, rtol=0, atol=0, equal_nan=True).all())
 
-    return [name for name, value in network.state_dict().items() if isinstance(value, torch.Tensor) and not same(value, other.get(name))]
+    return [name for name, value in _tensors(network).items() if not is_lazy(value) and not same(value, other.get(name))]
 
 
 def fill_step_counters(network: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -260,8 +269,8 @@ def load_model(
         varying = _varying_state(network, _seeded_build(card, seed=1))
         if varying:
             raise CemBenchError(
-                f"model {card.name} lists no weights but its network's {', '.join(varying[:3])}"
-                f"{' …' if len(varying) > 3 else ''} differ(s) from one build to the next: it would run with "
+                f"model {card.name} lists no weights but its network's tensor(s) {', '.join(varying[:3])}"
+                f"{' …' if len(varying) > 3 else ''} differ between two builds: it would run with "
                 "random values; add a weights: block (file/url and sha256) to its card")
     else:
         path = resolve_weights(card, weights, allow_download)

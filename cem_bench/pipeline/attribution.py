@@ -25,11 +25,11 @@ from cem_bench.lam.attribution import attribute
 from cem_bench.lam.integrated_gradients import PathIntegral
 from cem_bench.lam.settings import DEFAULT_WINDOW, LAMSettings
 from cem_bench.models import get_card, load_model
-from cem_bench.records.io import write_result
+from cem_bench.records.io import RESULT_FILE, write_result
 from cem_bench.records.lam import build_record
 from cem_bench.report.lam_heatmap import render_lam
 
-LAM_FILES = ("result.json", "lam.png")  # what :meth:`LAMResult.write` writes, checked before a run starts
+LAM_HEATMAP = "lam.png"
 
 
 @dataclass
@@ -57,8 +57,8 @@ class LAMResult:
         """Write ``lam.png`` and ``result.json`` (schema ``lam``) into ``out_dir``, each whole or absent."""
         out = Path(out_dir)
         png = self.heatmap_png()
-        atomic_write_bytes(out / LAM_FILES[1], png)
-        return write_result(self.record, out / LAM_FILES[0], schema="lam")
+        atomic_write_bytes(out / LAM_HEATMAP, png)
+        return write_result(self.record, out / RESULT_FILE, schema="lam")
 
 
 def _sr_card_check(card: Any) -> None:

@@ -27,11 +27,8 @@ from cem_bench.core.tasks.sr import bicubic_resize
 from cem_bench.models import load_model
 from cem_bench.pipeline.cost import RunCost, count_run, time_run
 from cem_bench.records.cem import build_multi_record, build_record
-from cem_bench.records.io import write_result
+from cem_bench.records.io import RESULT_FILE, write_result
 from cem_bench.report.heatmap import BOUNDS, render_cem
-
-
-RESULT_FILE = "result.json"
 
 
 def heatmap_names(rois: Sequence[ROI]) -> list[str]:

@@ -70,6 +70,9 @@ def readable_json(value: Any, depth: int = 0) -> str:
     return json.dumps(value, allow_nan=False)
 
 
+RESULT_FILE = "result.json"  # the record's name in a score, lam or demo output folder
+
+
 def write_result(record: dict[str, Any], path: str | Path, schema: str = "result", compact: bool = False) -> Path:
     """Validate ``record`` as kind ``schema`` and write it atomically: indented for reading
     (:func:`readable_json`), or ``compact`` (no whitespace: the runner's unit records, committed by the

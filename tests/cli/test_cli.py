@@ -92,7 +92,7 @@ def test_an_output_name_taken_by_a_folder_is_refused_before_any_work(gt_png, tmp
     extra = ("--roi", "24,24,16") if blocked.startswith("cem-") else ()  # several ROIs: one heatmap per ROI
     assert main(score_args(gt_png, out, *extra)) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("cem-bench: error: --out ") and "\n" not in err and f"{blocked} exists and is not a file" in err
+    assert err.startswith("cem-bench: error: --out ") and "\n" not in err and f"{blocked} is a folder where a file will be written" in err
     assert sorted(path.name for path in out.iterdir()) == [blocked]  # no heatmap or partial result left behind
 
 

@@ -86,6 +86,9 @@ def test_output_folder_refuses_a_file_name_taken_by_a_folder(tmp_path):
     (tmp_path / "run" / "result.json").mkdir(parents=True)
     with output_folder(tmp_path / "run", files=["cem.png"]):  # a free name is fine
         pass
-    with pytest.raises(ParameterError, match="result.json exists and is not a file"):
+    with pytest.raises(ParameterError, match="result.json is a folder where a file will be written"):
         with output_folder(tmp_path / "run", files=["cem.png", "result.json"]):
             pytest.fail("the body must not run")
+    (tmp_path / "run" / "cem.png").symlink_to(tmp_path / "run" / "result.json")
+    with output_folder(tmp_path / "run", files=["cem.png"]):  # a link is replaced by the atomic write: fine
+        pass

@@ -18,11 +18,13 @@ from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.images import read_rgb
 from cem_bench.core.tasks import get_task
-from cem_bench.pipeline.scoring import score
+from cem_bench.pipeline.scoring import heatmap_names, score
+from cem_bench.records.io import RESULT_FILE
 
 DEMO_IMAGE = "skimage:astronaut"
 DEMO_CROP = (176, 96, 96)  # x, y, size: the face, in the 512x512 original
 DEMO_ROI = ROI(32, 32, 32)
+DEMO_IMAGE_FILE = "astronaut_crop.png"
 # (model, task, task parameters). Real models are skipped when their weights are not present.
 DEMO_RUNS = (
     ("box-blur-5", "dn", {"sigma": 50}),
@@ -46,10 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
     protocol = Protocol(fine=args.fine)  # bad --fine or --device: refused before anything is written
     resolve_device(args.device)
-    with output_folder(args.out) as out:  # an unusable --out is refused before any work
+    written = [DEMO_IMAGE_FILE, *(f"{name}/{file}" for name, _, _ in DEMO_RUNS for file in (RESULT_FILE, *heatmap_names([DEMO_ROI])))]
+    with output_folder(args.out, files=written) as out:  # an unusable --out is refused before any work
         x, y, size = DEMO_CROP
         crop = read_rgb(DEMO_IMAGE)[y : y + size, x : x + size]
-        image_path = out / "astronaut_crop.png"
+        image_path = out / DEMO_IMAGE_FILE
         Image.fromarray(crop).save(image_path)
     rows = []
     for name, task_name, params in DEMO_RUNS:

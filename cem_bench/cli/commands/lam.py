@@ -8,7 +8,8 @@ from cem_bench.cli.options import add_cards_option, add_runtime_options
 from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.lam import DEFAULT_WINDOW, LAMSettings
-from cem_bench.pipeline.attribution import LAM_FILES, compute_lam
+from cem_bench.pipeline.attribution import LAM_HEATMAP, compute_lam
+from cem_bench.records.io import RESULT_FILE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,11 +40,11 @@ def summary(record: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     settings = LAMSettings(sigma=args.blur_sigma, kernel_size=args.kernel_size, steps=args.steps)
     window = ROI.parse(args.roi, default_size=DEFAULT_WINDOW)
-    with output_folder(args.out, files=LAM_FILES) as out:  # checked before any work; removed again if the run fails
+    with output_folder(args.out, files=(RESULT_FILE, LAM_HEATMAP)) as out:  # checked before any work; removed again if the run fails
         result = compute_lam(model=args.model, image=args.image, window=window, lq=args.lq, settings=settings,
                              device=args.device, batch_size=args.batch_size, weights=args.weights,
                              progress=not args.quiet)
         path = result.write(out)
     print(summary(result.record))
-    print(f"wrote {path} and {path.parent / LAM_FILES[1]}")
+    print(f"wrote {path} and {path.parent / LAM_HEATMAP}")
     return 0

@@ -27,7 +27,8 @@ from cem_bench.core.files import output_folder
 from cem_bench.core.geometry import ROI
 from cem_bench.core.tasks import TASKS, get_task
 from cem_bench.pipeline.cost import MAX_SECONDS, MEMORY_FRACTION, RunCost, format_seconds
-from cem_bench.pipeline.scoring import RESULT_FILE, heatmap_names, score
+from cem_bench.pipeline.scoring import heatmap_names, score
+from cem_bench.records.io import RESULT_FILE
 
 CHECKPOINT = ".cem-partial.json"  # finished samples of an interrupted run, in the output folder
 

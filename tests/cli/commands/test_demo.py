@@ -31,3 +31,10 @@ def test_bad_options_are_refused_before_anything_is_written(option, message, tmp
     err = capsys.readouterr().err.strip()
     assert err.startswith("cem-bench: error: ") and "\n" not in err and message in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_result_name_taken_by_a_folder_is_refused_before_the_crop_is_written(tmp_path, capsys):
+    (tmp_path / "out" / "bicubic-x4" / "cem.png").mkdir(parents=True)
+    assert main(["demo", "--quiet", "--out", str(tmp_path / "out")]) == 2
+    assert "cem.png is a folder where a file will be written" in capsys.readouterr().err
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["bicubic-x4"]  # no crop, no other model's folder

@@ -56,5 +56,5 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(gt_png, tmp_path, caps
 def test_an_output_name_taken_by_a_folder_is_refused_before_any_work(gt_png, tmp_path, capsys):
     (tmp_path / "out" / "result.json").mkdir(parents=True)
     assert main(lam_args(gt_png, tmp_path / "out")) == 2
-    assert "result.json exists and is not a file" in capsys.readouterr().err
+    assert "result.json is a folder where a file will be written" in capsys.readouterr().err
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["result.json"]  # no lam.png left behind
