@@ -81,8 +81,8 @@ def output_folder(path: str | Path, parameter: str = "out", files: Iterable[str]
     Refused with :class:`ParameterError` (naming ``parameter``): an existing file, a folder under
     /proc, /sys or /dev, a folder that cannot be created, one where no file can be written (checked
     by creating and removing a hidden file), or one where a name in ``files`` (what the command will
-    write there) is a folder: the write would fail only after the work. Folders created here are removed again, if still empty,
-    when the body raises, so a run that fails writes nothing.
+    write there) is a folder: the write would fail only after the work. Folders created here are
+    removed again, if still empty, when the body raises, so a run that fails writes nothing.
 
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())

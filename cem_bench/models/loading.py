@@ -65,8 +65,8 @@ def _varying_state(network: nn.Module, rebuilt: nn.Module) -> list[str]:
     def same(a: torch.Tensor, b: torch.Tensor | None) -> bool:
         if b is None or is_lazy(b) or a.shape != b.shape or a.dtype != b.dtype:
             return False
-        # equal_nan: a NaN kept on purpose is the same NaN both times
-        return torch.equal(a, b) or bool(torch.isclose(a, b, rtol=0, atol=0, equal_nan=True).all())
+        # exact equality, except that a NaN kept on purpose is the same NaN both times
+        return bool(torch.isclose(a, b, rtol=0, atol=0, equal_nan=True).all())
 
     return [name for name, value in _tensors(network).items() if not is_lazy(value) and not same(value, other.get(name))]
 

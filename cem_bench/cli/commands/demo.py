@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     protocol = Protocol(fine=args.fine)  # bad --fine or --device: refused before anything is written
     resolve_device(args.device)
-    written = [DEMO_IMAGE_FILE, *(f"{name}/{file}" for name, _, _ in DEMO_RUNS for file in (RESULT_FILE, *heatmap_names([DEMO_ROI])))]
+    per_model = (RESULT_FILE, *heatmap_names([DEMO_ROI]))
+    written = [DEMO_IMAGE_FILE, *(f"{name}/{file}" for name, _, _ in DEMO_RUNS for file in per_model)]
     with output_folder(args.out, files=written) as out:  # an unusable --out is refused before any work
         x, y, size = DEMO_CROP
         crop = read_rgb(DEMO_IMAGE)[y : y + size, x : x + size]

@@ -40,7 +40,8 @@ def summary(record: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     settings = LAMSettings(sigma=args.blur_sigma, kernel_size=args.kernel_size, steps=args.steps)
     window = ROI.parse(args.roi, default_size=DEFAULT_WINDOW)
-    with output_folder(args.out, files=(RESULT_FILE, LAM_HEATMAP)) as out:  # checked before any work; removed again if the run fails
+    # checked before any work; removed again if the run fails
+    with output_folder(args.out, files=(RESULT_FILE, LAM_HEATMAP)) as out:
         result = compute_lam(model=args.model, image=args.image, window=window, lq=args.lq, settings=settings,
                              device=args.device, batch_size=args.batch_size, weights=args.weights,
                              progress=not args.quiet)

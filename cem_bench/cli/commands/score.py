@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     protocol, acceleration = protocol_from(args), acceleration_from(args)
     rois = [ROI.parse(text) for text in args.roi]
     written = (RESULT_FILE, CHECKPOINT, *heatmap_names(rois))
-    with output_folder(args.out, files=written) as out:  # checked (and created) before any work; removed again if it fails
+    # checked (and created) before any work; removed again if it fails
+    with output_folder(args.out, files=written) as out:
         checkpoint = out / CHECKPOINT
         scored = score(model=args.model, task=task, image=args.image, roi=rois, lq=args.lq, protocol=protocol,
                        device=args.device, batch_size=args.batch_size, weights=args.weights, progress=not args.quiet,
