@@ -173,8 +173,13 @@ def build_summary(results_dir: str | Path) -> dict[str, Any]:
     return summary
 
 
+def summary_text(results_dir: str | Path) -> str:
+    """``summary.json`` as :func:`write_summary` writes it (``cem-bench check`` compares it byte for byte)."""
+    return json.dumps(build_summary(results_dir), indent=1) + "\n"
+
+
 def write_summary(results_dir: str | Path) -> Path:
     """Write ``<results>/summary.json`` (small, stable key order: a DVC metrics file)."""
     path = Path(results_dir) / SUMMARY_FILE
-    atomic_write_bytes(path, (json.dumps(build_summary(results_dir), indent=1) + "\n").encode())
+    atomic_write_bytes(path, summary_text(results_dir).encode())
     return path

@@ -100,6 +100,20 @@ def test_a_stale_report_fails(committed, capsys):
     assert check(committed, "--committed-only") == 0
 
 
+def test_a_summary_left_behind_by_a_new_result_fails_the_committed_only_check(committed, capsys):
+    """A result file completed without `cem-bench aggregate` once failed CI only in the quick suite's
+    check, after the whole test run: the standard suite's seconds-long check catches it now."""
+    summary = committed / "results" / "summary.json"
+    original = summary.read_text()
+    summary.write_text(json.dumps({"tiny": {}}, indent=1) + "\n")
+    try:
+        assert check(committed, "--committed-only") == 2
+        assert "summary.json: stale" in capsys.readouterr().err
+    finally:
+        summary.write_text(original)
+    assert check(committed, "--committed-only") == 0
+
+
 def test_a_changed_effect_fails_the_plain_check_one_line_per_number(committed, capsys):
     path = committed / "results" / "tiny" / "dn-s50" / "box-blur-3.json"
     original = path.read_text()

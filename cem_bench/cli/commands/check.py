@@ -5,7 +5,6 @@ stale (CI runs it); ``--regenerate`` also rescores the suite and compares; ``--c
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "committed unit record (same rules); no params or reports: for a suite still being computed")
     parser.add_argument("--committed-only", action="store_true",
                         help="check only the committed result files and unit records of the suite (schema, derived "
-                             "numbers, protocol, image hashes), its leaderboard and findings report, not params or summary: "
+                             "numbers, protocol, image hashes), its leaderboard and findings report, and RESULTS/summary.json "
+                             "where there is one (every suite's means: a new complete file changes it), not params: "
                              "for a suite still being computed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_option(parser)  # --regenerate with onnxruntime: do its maps pass the same rules as torch's?
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cem_bench.pipeline.aggregate import build_summary
+    from cem_bench.pipeline.aggregate import SUMMARY_FILE, summary_text
     from cem_bench.pipeline.check import compare_trees, inconsistent_results, stale_files, summarise
     from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
     from cem_bench.pipeline.params import apply_protocol, read_params, unit_list
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     problems = []
     if pipelined and dict(params.get("units") or {}) != unit_list(suite):
         problems.append(f"{args.params}: units differ from the suite's plan (run `cem-bench data params`)")
-    renderers = {results / "summary.json": lambda: json.dumps(build_summary(results), indent=1) + "\n",
+    renderers = {results / SUMMARY_FILE: lambda: summary_text(results),
                  reports / leaderboard_file(suite.name): lambda: render_leaderboard(results, suite)}
     renderers[reports / findings_file(suite.name)] = _findings_renderer(results, suite)
     problems += stale_files(renderers)
@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
     """``--committed-only``: the suite's committed result files and unit records, without rescoring, and
-    its leaderboard (coverage included: it changes with every unit committed) and findings report."""
+    its leaderboard (coverage included: it changes with every unit committed), findings report and the
+    results' ``summary.json`` where one is kept (a result file completed without `cem-bench aggregate`
+    would otherwise fail only the quick suite's check, after the whole test run)."""
+    from cem_bench.pipeline.aggregate import SUMMARY_FILE, summary_text
     from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
     from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
 
@@ -113,6 +116,8 @@ def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
     renderers = {board: lambda: render_leaderboard(results, suite)}
     if files:  # once a (model, task) is complete, the findings report covers it
         renderers[findings] = _findings_renderer(results, suite)
+    if (results / SUMMARY_FILE).is_file():  # a scratch results folder (a test, a device run) keeps none
+        renderers[results / SUMMARY_FILE] = lambda: summary_text(results)
     stale = stale_files(renderers)
     if stale:
         raise CemBenchError(summarise(stale, "stale file(s)"))
