@@ -7,7 +7,7 @@ import argparse
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.cem.backends import DEFAULT_BACKEND, available
 from cem_bench.cem.protocol import SAMPLINGS, Protocol
-from cem_bench.core.banks import DEFAULT_BANK
+from cem_bench.core.banks import DEFAULT_BANK, REFERENCE_BANK, SKIMAGE_PREFIX
 from cem_bench.core.errors import CemBenchError
 
 MAX_SCREEN_MARGIN = 1 << 16
@@ -28,7 +28,8 @@ def add_protocol_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fine", type=int, default=defaults.fine, help="fine interventions per moved block (default %(default)s)")
     group.add_argument("--tol", type=float, default=defaults.tol, help="effect tolerance in dB (default %(default)s)")
     group.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random draw (default %(default)s)")
-    group.add_argument("--bank", default=DEFAULT_BANK, help="patch bank: div2k-8, skimage-N or PATH.npz (default %(default)s)")
+    group.add_argument("--bank", default=DEFAULT_BANK,
+                       help=f"patch bank: {REFERENCE_BANK}, {SKIMAGE_PREFIX}N or PATH.npz (default %(default)s)")
     group.add_argument("--sampling", default=defaults.sampling, choices=SAMPLINGS,
                        help="coarse-fine (the paper's, default) or adaptive (early stopping; another protocol id)")
     group.add_argument("--step", type=int, default=defaults.step, help="adaptive: fine samples per round (default %(default)s)")

@@ -44,8 +44,17 @@ DIV2K_ENV = "CEM_BENCH_DIV2K_BANK"  # an .npz to use as div2k-8 instead of the s
 # array_sha256 of the reference bank's patches, measured on the shared assets' patchbank_div2k_8px.npz
 # (the same content as the 10,000 PNGs of the reference repository, read as RGB in sorted name order)
 DIV2K_8_SHA256 = "e1630180c338887cccb1d87dbd0a93086f4e60275156d32b413e84311a8a7c72"
-DEFAULT_BANK = "skimage-8"
 MAX_BANK_BYTES = 1 << 30  # an .npz bank's patches; the reference bank (10,000 8x8 patches) is 1.9 MB
+REFERENCE_BANK = "div2k-8"  # the reference code's own patches (``reference_bank``)
+SKIMAGE_PREFIX = "skimage-"  # ``skimage-P``: the embedded bank of P-pixel patches
+
+
+def skimage_bank_name(size: int) -> str:
+    """The registered name of the embedded bank of ``size``-pixel patches."""
+    return f"{SKIMAGE_PREFIX}{size}"
+
+
+DEFAULT_BANK = skimage_bank_name(8)
 
 assert not set(BANK_SOURCES) & set(EVAL_IMAGES), "bank and evaluation images must not overlap"
 assert set(BANK_SOURCES) <= set(SKIMAGE_IMAGES)
@@ -97,11 +106,6 @@ def cut_tiles(image: np.ndarray, size: int) -> np.ndarray:
     cropped = image[: rows * size, : cols * size]
     tiles = cropped.reshape(rows, size, cols, size, 3).swapaxes(1, 2)
     return tiles.reshape(rows * cols, size, size, 3)
-
-
-def skimage_bank_name(size: int) -> str:
-    """The registered name of the embedded bank of ``size``-pixel patches."""
-    return f"skimage-{size}"
 
 
 @lru_cache(maxsize=4)
@@ -170,7 +174,7 @@ def reference_bank() -> PatchBank:
         )
     if os.environ.get(DIV2K_ENV) and not path.is_file():
         raise CemBenchError(f"{DIV2K_ENV} names {path}, which is not a file (build it with `cem-bench data bank`)")
-    bank = load_npz_bank(path, name="div2k-8")
+    bank = load_npz_bank(path, name=REFERENCE_BANK)
     if bank.sha256 != DIV2K_8_SHA256:
         raise CemBenchError(
             f"{path} is not the reference bank div2k-8 (content sha256 {bank.sha256[:12]}…, expected "
@@ -181,14 +185,14 @@ def reference_bank() -> PatchBank:
 
 def load_bank(spec: str = DEFAULT_BANK) -> PatchBank:
     """Resolve a bank name (``div2k-8``: :func:`reference_bank`; ``skimage-P``) or an ``.npz`` path."""
-    match = re.fullmatch(r"skimage-(\d+)", spec)
+    match = re.fullmatch(rf"{re.escape(SKIMAGE_PREFIX)}(\d+)", spec)
     if match:
         size = int(match.group(1))
         if not 1 <= size <= 64:
             raise CemBenchError(f"skimage bank patch size must be 1..64, got {size}")
         return skimage_bank(size)
-    if spec == "div2k-8":
+    if spec == REFERENCE_BANK:
         return reference_bank()
     if spec.endswith(".npz"):
         return load_npz_bank(spec)
-    raise CemBenchError(f"unknown patch bank {spec!r} (use div2k-8, skimage-8 or a path to an .npz file)")
+    raise CemBenchError(f"unknown patch bank {spec!r} (use {REFERENCE_BANK}, {DEFAULT_BANK} or a path to an .npz file)")
