@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.parsing import parse_json
 
 FLUSH_SECONDS = 5.0  # at most one write per interval while sampling; always one at the end of a stage
 
@@ -37,7 +38,7 @@ class SampleStore:
         self._last_flush = time.monotonic()
         if self.path is not None and self.path.exists():
             try:
-                data = json.loads(self.path.read_text())
+                data = parse_json(self.path.read_text())
             except (OSError, ValueError):
                 data = {}
             if not isinstance(data, dict):

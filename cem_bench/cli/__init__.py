@@ -88,15 +88,14 @@ def error_line(error: Exception) -> str:
     """The one line that reports a refused input.
 
     Besides the library's own errors, input the commands do not vet one by one (a folder where a file
-    goes, a result that is not UTF-8, a YAML or JSON nested past Python's recursion limit) is still bad
-    input, reported the same way.
+    goes, a result that is not UTF-8) is still bad input, reported the same way. Text nested past
+    Python's recursion limit is refused where it is parsed (:mod:`cem_bench.core.parsing`), so a
+    RecursionError reaching here is a bug and keeps its traceback.
     """
     if isinstance(error, ParameterError):
         return f"{flag(error.parameter)} {error.problem}"
     if isinstance(error, CemBenchError):
         return str(error)
-    if isinstance(error, RecursionError):
-        return "an input file is nested too deeply to read (Python's recursion limit)"
     if isinstance(error, UnicodeDecodeError):
         return f"an input file is not UTF-8 text ({error.reason} at byte {error.start})"
     return " ".join(str(error).split())  # an OSError's message can span lines
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         return _run(argv)
-    except (CemBenchError, RecursionError, UnicodeDecodeError, OSError) as error:
+    except (CemBenchError, UnicodeDecodeError, OSError) as error:
         if isinstance(error, OSError) and error.filename is None:
             raise  # not about a file the user named: a bug or the system, shown with its traceback
         print(f"cem-bench: error: {error_line(error)}", file=sys.stderr)

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.parsing import NestedTooDeeply
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -59,12 +60,34 @@ Sha256Text = Annotated[str, BeforeValidator(_digest_text), Field(pattern=r"^[0-9
 
 
 def load_yaml(raw: str) -> Any:
-    """``yaml.safe_load`` of ``raw``, with 64-digit scalars kept as text (:class:`_Loader`).
+    """``yaml.safe_load`` of ``raw``, with 64-digit scalars kept as text (:class:`_Loader`); nesting past
+    the recursion limit is :class:`~cem_bench.core.parsing.NestedTooDeeply`.
 
     >>> load_yaml("sha256: " + "0" * 63 + "7")["sha256"] == "0" * 63 + "7"
     True
     """
-    return yaml.load(raw, Loader=_Loader)  # a SafeLoader subclass: safe_load plus one resolver
+    try:
+        return yaml.load(raw, Loader=_Loader)  # a SafeLoader subclass: safe_load plus one resolver
+    except RecursionError:
+        raise NestedTooDeeply() from None
+
+
+def yaml_mapping(raw: str, what: str) -> dict[str, Any]:
+    """The YAML mapping in ``raw``; text that is not YAML, or not a mapping, is one line naming ``what``.
+
+    >>> yaml_mapping("- 1", "params file p.yaml")
+    Traceback (most recent call last):
+    cem_bench.core.errors.CemBenchError: params file p.yaml is not a YAML mapping
+    """
+    try:
+        data = load_yaml(raw)
+    except yaml.YAMLError as error:
+        raise CemBenchError(f"{what} is not valid YAML: {str(error).splitlines()[0]}") from None
+    except NestedTooDeeply as error:
+        raise CemBenchError(f"{what} is {error}") from None
+    if not isinstance(data, dict):
+        raise CemBenchError(f"{what} is not a YAML mapping")
+    return data
 
 
 class StrictModel(BaseModel):
@@ -97,12 +120,7 @@ def validate_yaml(model: type[Model], raw: str, what: str) -> Model:
     Traceback (most recent call last):
     cem_bench.core.errors.CemBenchError: invalid point p.yaml: x: Input should be a valid integer, unable to parse string as an integer
     """
-    try:
-        data = load_yaml(raw)
-    except yaml.YAMLError as error:
-        raise CemBenchError(f"{what} is not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise CemBenchError(f"{what} is not a YAML mapping")
+    data = yaml_mapping(raw, what)
     try:
         return model.model_validate(data)
     except ValidationError as error:

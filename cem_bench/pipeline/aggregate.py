@@ -23,6 +23,7 @@ from cem_bench.analysis.consistency import ROUNDING_TOL, near, require_consisten
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
+from cem_bench.core.parsing import parse_json
 from cem_bench.core.version import __version__
 from cem_bench.records.io import SUITE_SCHEMA_VERSION, git_revision, read_result, result_files, validate_result, write_result
 
@@ -105,7 +106,7 @@ def _rederived(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     re-derived from its units; :class:`CemBenchError` when the file is not a suite result, its units
     contradict their own maps, or its stored means and counts are not what its units give."""
     try:
-        record = json.loads(path.read_text())
+        record = parse_json(path.read_text())
         boot = record["bootstrap"]
         settings = bootstrap_settings(boot["resamples"], boot["seed"], boot["level"])
         old = record["aggregates"]

@@ -31,6 +31,7 @@ from cem_bench.core.banks import load_bank, load_npz_bank, skimage_bank, skimage
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.images import EVAL_IMAGES, SKIMAGE_PREFIX, file_sha256, skimage_rgb
+from cem_bench.core.parsing import parse_json
 
 BANK_SIZES = (8, 12, 16)  # the block sizes the suites and the robustness ablations use
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry timestamps: the npz bytes do not depend on when it was built
@@ -107,7 +108,7 @@ def check_manifest(root: Path) -> None:
     if not manifest_path.is_file():
         raise CemBenchError(f"no {manifest_path}: run `cem-bench data build` (or `dvc pull`) first")
     try:
-        files = json.loads(manifest_path.read_bytes())["files"]
+        files = parse_json(manifest_path.read_bytes())["files"]
         listed = {str(relative): str(entry["sha256"]) for relative, entry in files.items()}
     except (ValueError, TypeError, KeyError, AttributeError):
         listed = {}

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from cem_bench.cem.protocol import Protocol
-from cem_bench.core.config import read_text_file
+from cem_bench.core.config import read_text_file, yaml_mapping
 from cem_bench.core.errors import CemBenchError
 from cem_bench.pipeline.plan import plan
 
@@ -29,14 +29,7 @@ HEADER = ("# DVC parameters of the scoring pipeline (dvc.yaml). `units` is gener
 
 
 def read_params(path: str | Path) -> dict[str, Any]:
-    text = read_text_file(path, "params file")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise CemBenchError(f"params file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise CemBenchError(f"params file {path} is not a YAML mapping")
-    return data
+    return yaml_mapping(read_text_file(path, "params file"), f"params file {path}")
 
 
 def apply_params(suite: Any, path: str | Path | None) -> Any:

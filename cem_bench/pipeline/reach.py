@@ -26,8 +26,10 @@ import torch
 from cem_bench.cem.acceleration import Acceleration
 from cem_bench.cem.protocol import Protocol
 from cem_bench.core.device import resolve_device
+from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.geometry import ROI
+from cem_bench.core.parsing import parse_json
 from cem_bench.models import get_card
 from cem_bench.pipeline.cost import BACKWARD_COST, RunCost
 from cem_bench.pipeline.plan import Unit, card_sha256
@@ -108,10 +110,16 @@ def read_reach(out: str | Path, suite: Suite) -> dict[str, Reach | None]:
     """Every kept reach of ``suite`` under ``out`` (none when the file does not exist); fields this version
     does not know are ignored."""
     path = Path(out) / suite.name / REACH_FILE
-    known = json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
     names = {field.name for field in fields(Reach)}
-    return {key: None if value is None else Reach(**{k: v for k, v in value.items() if k in names})
-            for key, value in known.items()}
+    try:
+        known = parse_json(path.read_text())
+        return {str(key): None if value is None else Reach(**{k: v for k, v in value.items() if k in names})
+                for key, value in known.items()}
+    except (ValueError, TypeError, AttributeError) as error:  # not JSON, or not the mapping this module writes
+        raise CemBenchError(f"{path} is not a reach file cem-bench wrote ({type(error).__name__}: {error}); "
+                            "delete it and its reaches are measured again") from None
 
 
 def known_reach(unit: Unit, suite: Suite, out: str | Path, model: Any, device: str) -> Reach | None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.parsing import parse_json
 from cem_bench.records.schema import validate_record
 
 SCHEMA_VERSION = 1  # single results (CEM, LAM, multi-task)
@@ -86,8 +87,10 @@ def write_result(record: dict[str, Any], path: str | Path, schema: str = "result
 
 def read_result(path: str | Path, schema: str = "result") -> dict[str, Any]:
     try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        record = parse_json(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise CemBenchError(f"result {path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except (OSError, ValueError) as error:  # a JSONDecodeError or NestedTooDeeply
         raise CemBenchError(f"cannot read result {path}: {error}") from None
     validate_result(record, schema)
     return record

@@ -145,8 +145,43 @@ def test_out_that_is_a_folder_is_one_line(tmp_path, capsys):
     assert f"--out {tmp_path} is an existing folder, not a file" in one_line_error(capsys)
 
 
-def test_yaml_nested_past_the_recursion_limit_is_one_line(tmp_path, capsys):
-    card = tmp_path / "deep.yaml"
-    card.write_text("a: " + "[" * 600 + "\n")
-    assert main(["models", "show", str(card)]) == 2
-    assert "nested too deeply" in one_line_error(capsys)
+DEEP = "[" * 100_000  # past Python's recursion limit for both parsers
+
+
+@pytest.mark.parametrize("kind", ["model card", "params file", "suite result"])
+def test_text_nested_past_the_recursion_limit_is_one_line_naming_the_file(kind, tmp_path, capsys):
+    """Refused where it is parsed, naming the file; no RecursionError reaches the CLI (it would be a bug)."""
+    if kind == "model card":
+        (tmp_path / "deep.yaml").write_text(f"a: {DEEP}\n")
+        argv = ["models", "show", str(tmp_path / "deep.yaml")]
+    elif kind == "params file":
+        (tmp_path / "params.yaml").write_text(f"suite: {DEEP}\n")
+        argv = ["check", "--params", str(tmp_path / "params.yaml"), "--results", str(tmp_path)]
+    elif kind == "suite result":
+        (tmp_path / "quick" / "dn-s50").mkdir(parents=True)
+        (tmp_path / "quick" / "dn-s50" / "deep.json").write_text(DEEP)
+        argv = ["aggregate", "--results", str(tmp_path)]
+    assert main(argv) == 2
+    err = one_line_error(capsys)
+    assert "nested too deeply" in err and ("deep" in err or kind in err)
+
+
+@pytest.mark.parametrize("text", [DEEP, "not json", "[1, 2]", '{"key": {"share": 1}}'])
+def test_a_reach_file_cem_bench_did_not_write_is_one_error_naming_it(text, tmp_path):
+    from cem_bench.pipeline.reach import REACH_FILE, read_reach
+
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / REACH_FILE).write_text(text)
+    with pytest.raises(CemBenchError, match=rf"{REACH_FILE} is not a reach file cem-bench wrote .*delete it"):
+        read_reach(tmp_path, load_suite("quick"))
+
+
+def test_a_recursion_error_that_is_not_about_input_keeps_its_traceback(monkeypatch):
+    from cem_bench.cli.commands import models
+
+    def runaway(args):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(models, "run_list", runaway)
+    with pytest.raises(RecursionError):
+        main(["models", "list"])

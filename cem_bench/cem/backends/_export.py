@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from cem_bench.core.errors import CemBenchError
+from cem_bench.core.parsing import parse_json
 
 OPSET = 17
 # torch.onnx.export(..., dynamo=False). The dynamo exporter needs onnxscript, is ~25x slower to export and
@@ -122,7 +123,7 @@ def read_sidecar(path: Path) -> list[str] | None:
     if not path.is_file():
         return None
     try:
-        return [str(line) for line in json.loads(path.with_suffix(".json").read_text())["trace_warnings"]]
+        return [str(line) for line in parse_json(path.with_suffix(".json").read_text())["trace_warnings"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
