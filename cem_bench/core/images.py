@@ -92,7 +92,8 @@ def read_rgb(spec: str | Path) -> np.ndarray:
         return skimage_rgb(text[len(SKIMAGE_PREFIX):])
     path = Path(text)
     if not path.is_file():
-        raise CemBenchError(f"image not found: {path}")
+        hint = f" (scikit-image's picture is {SKIMAGE_PREFIX}{text})" if text in SKIMAGE_IMAGES else ""
+        raise CemBenchError(f"image not found: {path}{hint}")
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb check warns between its limit and twice it; ours (lower) decides instead.

@@ -129,6 +129,14 @@ def test_every_allowed_skimage_name_is_a_bundled_colour_image():
         assert read_rgb(f"skimage:{name}").ndim == 3
 
 
+def test_a_bare_skimage_name_that_is_no_file_says_how_to_name_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file called coffee here
+    assert main(score_args(tmp_path / "out", **{"--image": "coffee"})) == 2
+    assert one_line_error(capsys).endswith("image not found: coffee (scikit-image's picture is skimage:coffee)")
+    assert main(score_args(tmp_path / "out", **{"--image": "missing.png"})) == 2
+    assert one_line_error(capsys).endswith("image not found: missing.png")
+
+
 def test_result_that_is_not_utf8_is_one_line(tmp_path, capsys):
     """A result file the leaderboard reads but no command wrote (a byte-order mark of UTF-16, say)."""
     result = tmp_path / "results" / "quick" / "sr-x4" / "bicubic-x4.json"
