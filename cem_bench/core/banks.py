@@ -183,6 +183,12 @@ def reference_bank() -> PatchBank:
     return bank
 
 
+def bank_sha256(spec: str) -> str:
+    """The content hash a bank named ``spec`` has: the reference bank's is pinned (its loader refuses any
+    other content), so it needs no file; any other bank is loaded."""
+    return DIV2K_8_SHA256 if spec == REFERENCE_BANK else load_bank(spec).sha256
+
+
 def load_bank(spec: str = DEFAULT_BANK) -> PatchBank:
     """Resolve a bank name (``div2k-8``: :func:`reference_bank`; ``skimage-P``) or an ``.npz`` path."""
     match = re.fullmatch(rf"{re.escape(SKIMAGE_PREFIX)}(\d+)", spec)

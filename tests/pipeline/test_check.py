@@ -190,13 +190,17 @@ SAMPLED = "box-blur-5.dn-s50.coffee.r16-16-16"
 
 @pytest.fixture
 def sampled(tmp_path) -> tuple[Path, Path]:
-    """A tiny suite whose ``ci_sample`` is one box-blur unit, scored into ``results`` (the "committed" side)."""
+    """A tiny suite whose ``ci_sample`` is one box-blur-5 unit, scored into ``results`` (the "committed" side)."""
     from cem_bench.pipeline.runner import run_suite
     from cem_bench.pipeline.suites import load_suite
 
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-5"], "ci_sample": [SAMPLED]}))
+    path.write_text(yaml.safe_dump(yaml.safe_load(TINY.read_text()) | {"models": ["box-blur-5", "box-blur-3"], "ci_sample": [SAMPLED]}))
     run_suite(load_suite(path), out=tmp_path / "results", progress=False, summary=False)
+    # The sampled (model, task) as if still being computed: units only (box-blur-3's file keeps the suite
+    # reportable). A result file holds a copy of each unit, which --committed-only compares with the unit
+    # record, so a forged unit of a complete pair would not pass it.
+    (tmp_path / "results" / "tiny" / "dn-s50" / "box-blur-5.json").unlink()
     for command, name in (("leaderboard", "leaderboard-tiny.md"), ("report", "findings-tiny.md")):  # --committed-only checks them
         assert main([command, "--suite", str(path), "--results", str(tmp_path / "results"),
                      "--out", str(tmp_path / "reports" / name)]) == 0

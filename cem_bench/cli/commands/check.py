@@ -103,15 +103,16 @@ def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
     from cem_bench.pipeline.aggregate import SUMMARY_FILE, summary_text
     from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
     from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
+    from cem_bench.pipeline.provenance import stale_records
 
     inconsistent, files = inconsistent_results(results, suite.name)
     unit_issues, units = inconsistent_units(results, suite)
-    if inconsistent or unit_issues:
-        print("\n".join(inconsistent + unit_issues), file=sys.stderr)
-        raise CemBenchError(f"{len(inconsistent) + len(unit_issues)} problem(s) in the committed {suite.name} "
-                            "results (listed above)")
+    problems = inconsistent + unit_issues + stale_records(results, suite)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        raise CemBenchError(f"{len(problems)} problem(s) in the committed {suite.name} results (listed above)")
     print(f"suite {suite.name}: {files} result file(s) and {units} unit record(s) are valid, follow from their "
-          "maps and carry the suite's protocol and image hashes")
+          "maps and were computed for the suite's protocol, images and plan and the current model cards")
     board, findings = reports / leaderboard_file(suite.name), reports / findings_file(suite.name)
     renderers = {board: lambda: render_leaderboard(results, suite)}
     if files:  # once a (model, task) is complete, the findings report covers it
