@@ -17,8 +17,8 @@ MODE=${1:-run}
 SHARED=${SHARED:-../shared/assets}
 HOLD=.gpu-hold
 # Tracked paths the device does not need: the working tree that travels is limited to 64 MiB, and the
-# committed standard results alone exceed it. The device gets no unit records, so the lanes list only
-# models with few or no committed units (a recomputed unit is dropped at `collect`).
+# committed standard results alone exceed it. The lanes' models' own committed unit records (a few MiB)
+# travel in .assets/units and are put back before the run, so the device does not redo what a CPU did.
 HELD="results/quick results/quick-x3 results/summary.json results/standard/dn-s50 results/standard/dr
 results/standard/sr-x2 results/standard/sr-x4 results/standard/sr-x3 results/standard/.units
 results/standard/.partial reports"
@@ -72,6 +72,11 @@ prepare)
     [ -e "$path" ] || continue
     mkdir -p "$HOLD/$(dirname "$path")" && mv "$path" "$HOLD/$path"
   done
+  mkdir -p .assets/units
+  for model in $(echo "${LANES[@]}" | tr ', ' '\n\n'); do
+    find "$HOLD/results/standard/.units" -maxdepth 1 -name "$model.*.json" -exec cp {} .assets/units/ \; 2>/dev/null || true
+  done
+  echo "lanes' committed units carried: $(find .assets/units -name '*.json' | wc -l)"
   size=$(travelling_mib)
   echo "travels: $size MiB (limit 64 MiB); held back in $HOLD until 'collect' or 'restore'"
   awk -v s="$size" -v l="$LIMIT_MIB" 'BEGIN {exit !(s > l)}' && { echo "too large to travel; 'restore' puts the held paths back" >&2; exit 2; } || true
@@ -81,6 +86,8 @@ run)
   source benchmarks/gpu_env.sh
   OUT=${OUT:?set OUT to the folder that comes back}
   "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee "$OUT/env.txt"
+  mkdir -p results/standard/.units  # the lanes' committed units: cached, so not recomputed
+  find .assets/units -maxdepth 1 -name '*.json' -exec cp {} results/standard/.units/ \; 2>/dev/null || true
   deadline=$(( $(date +%s) + MINUTES * 60 ))
   # A job checks the deadline only once it samples (imports, planning and screens come first), so every
   # call is also killed 90 s after it; unit records are written atomically, and the archive below is
@@ -101,9 +108,9 @@ run)
   done
   wait
   tail -n 4 "$OUT"/lane*.log
-  # every unit record written here (the device started with none), as one archive
-  mkdir -p results/standard/.units
-  tar -czf "$OUT/units.tar.gz" results/standard/.units
+  # every unit record here, as one archive (the carried ones are skipped at `collect`); a temporary file of
+  # a write cut off by the hard stop is not a record and stays behind
+  tar -czf "$OUT/units.tar.gz" --exclude='*.tmp' results/standard/.units
   echo "units returned: $(tar -tzf "$OUT/units.tar.gz" | grep -c '\.json$' || true)"
   ;;
 restore|collect)

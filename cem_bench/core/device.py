@@ -13,7 +13,8 @@ AUTO_BATCH_BYTES = 2 << 30  # activation budget for the automatic batch size
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; asking for CUDA without one is an error.
+    """``auto`` -> CUDA when available, else CPU; asking for CUDA without one is an error. A CUDA device
+    computes in full float32 (:func:`full_float32_on_cuda`).
 
     >>> resolve_device("cpu")
     device(type='cpu')
@@ -24,7 +25,19 @@ def resolve_device(name: str = "auto") -> torch.device:
         raise ParameterError("device", "cuda asked for, but no CUDA device is available")
     if name != "cpu" and not name.startswith("cuda"):
         raise ParameterError("device", f"must be auto, cpu or cuda[:N], got {name!r}")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda":
+        full_float32_on_cuda()
+    return device
+
+
+def full_float32_on_cuda() -> None:
+    """Convolutions and matrix products in full float32 on CUDA. PyTorch lets cuDNN use TF32 (a 10-bit
+    mantissa) for convolutions by default on Ampere and later GPUs; a CE of a few hundredths of a dB must not
+    depend on the GPU generation, so every path that resolves a CUDA device turns it off (``--fast`` is the
+    declared reduced-precision mode, through autocast, and is unaffected)."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")  # matrix products: no TF32 (PyTorch's default, made sure)
 
 
 def auto_batch_size(out_pixels: int, device: torch.device, budget: int | None = None) -> int:
