@@ -26,10 +26,10 @@ import numpy as np
 from cem_bench.analysis.bootstrap import UNDEFINED, aggregate_units
 from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.core.errors import CemBenchError
-from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.geometry import ROI
 from cem_bench.core.metrics import effect_range, map_metrics
 from cem_bench.core.metrics.catalog import METRICS, stored_metric
-from cem_bench.records.io import ce_array
+from cem_bench.records.io import ce_array, unit_grid
 
 ROUNDING_TOL = 2e-6  # stored numbers have 6 decimals; a difference of two of them may move by 2 units
 AGGREGATE_KEYS = ("mean", "low", "high", "n_units", "n_images", "reason")
@@ -64,9 +64,9 @@ def near(a: float | None, b: float | None, tol: float) -> bool:
 
 def _map_problems(unit: dict[str, Any], at: str) -> list[str]:
     """Metrics and effect range of one unit that differ from what its CE map gives."""
-    grid, (width, height) = unit["grid"], unit["image"]["size"]
+    grid = unit["grid"]
     try:
-        block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
+        block_grid = unit_grid(unit)
         shape = (block_grid.rows, block_grid.cols)
         if (grid["rows"], grid["cols"]) != shape or any(len(row) != shape[1] for row in unit["ce"]) \
                 or len(unit["ce"]) != shape[0]:

@@ -9,10 +9,16 @@ move it, and always with the number of censored units.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from cem_bench.core.geometry import ROI
+from cem_bench.core.metrics.causal_radius import complete_radius
+from cem_bench.records.io import unit_grid
 
 EDGE = "image edge"
 
@@ -67,3 +73,12 @@ def radius_summary(units: pd.DataFrame, significant: bool = True) -> RadiusSumma
     if significant:
         return summarise_radii(units["sig_causal_radius"], units["sig_radius_censored"])
     return summarise_radii(units["causal_radius"], units["radius_censored"])
+
+
+def unit_radii(units: Sequence[dict[str, Any]]) -> RadiusSummary:
+    """The summary of result-file unit records' raw-map radii, each censored at its own image-edge limit
+    (what the leaderboard shows instead of a mean of lower bounds)."""
+    radii = np.array([np.nan if unit["metrics"]["causal_radius"] is None else float(unit["metrics"]["causal_radius"])
+                      for unit in units])
+    limits = np.array([complete_radius(unit_grid(unit), ROI(**unit["roi"])) for unit in units])
+    return summarise_radii(radii, np.where(np.isnan(radii), np.nan, (radii >= limits).astype(float)))

@@ -13,6 +13,7 @@ import numpy as np
 
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.files import atomic_write_bytes
+from cem_bench.core.geometry import BlockGrid
 from cem_bench.core.parsing import parse_json
 from cem_bench.records.schema import validate_record
 
@@ -103,6 +104,16 @@ def ce_array(ce: list[list[float | None]]) -> np.ndarray:
     [[nan, 1.5]]
     """
     return np.array([[np.nan if v is None else float(v) for v in row] for row in ce], dtype=np.float64)
+
+
+def unit_grid(unit: dict[str, Any]) -> BlockGrid:
+    """The block grid a unit record's map lies on (its output image's size, block and input block).
+
+    >>> unit_grid({"grid": {"block": 8, "in_block": 2}, "image": {"size": [64, 48]}})
+    BlockGrid(height=48, width=64, block=8, scale=4)
+    """
+    grid, (width, height) = unit["grid"], unit["image"]["size"]
+    return BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
 
 
 def result_files(results_dir: str | Path, suite: str) -> list[Path]:

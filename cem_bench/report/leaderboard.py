@@ -28,6 +28,7 @@ from cem_bench.analysis.bootstrap import UNDEFINED
 from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.analysis.consistency import require_consistent
 from cem_bench.analysis.coverage import Coverage
+from cem_bench.analysis.radius import unit_radii
 from cem_bench.core.errors import CemBenchError
 from cem_bench.core.metrics.catalog import LEADERBOARD_COLUMNS
 from cem_bench.core.version import __version__
@@ -35,6 +36,7 @@ from cem_bench.records.io import read_result, result_files
 from cem_bench.report.progress import coverage_line, coverage_section, progress_table
 
 SORT_KEY = "psnr_gain"
+RADIUS = "causal_radius"
 
 
 def cells_caption(table: pd.DataFrame) -> str:
@@ -53,7 +55,9 @@ def cells_caption(table: pd.DataFrame) -> str:
             n = f" n = {span} images here, fewer than {MIN_IMAGES}: cells show the mean only (n too small for an interval)."
     return (f"Cells are `mean [low, high]`: the mean over a result's (image, ROI) units and its {levels} interval "
             "from the studentized cluster bootstrap over the n images (ROIs of an image resampled together); "
-            f"with fewer than {MIN_IMAGES} images, the mean alone.{n} Rows are sorted by gain (ROI PSNR over the "
+            f"with fewer than {MIN_IMAGES} images, the mean alone.{n} The causal radius is the median over units instead "
+            "(a radius that reaches the image edge is only a lower bound: `≥` when such a bound could move the "
+            "median, with how many units reached the edge). Rows are sorted by gain (ROI PSNR over the "
             "degraded input); every column can be re-sorted by reading the result files "
             "(`results/<suite>/<task>/<model>.json`). Columns and intervals: docs/pipeline.md.")
 
@@ -74,6 +78,7 @@ def load_table(results_dir: str | Path, suite: Any) -> pd.DataFrame:
                "level": record["bootstrap"]["level"]}
         # UNDEFINED: results written before a metric existed
         row.update({name: record["aggregates"].get(name, UNDEFINED) for name in (column.name for column in LEADERBOARD_COLUMNS)})
+        row[RADIUS] = unit_radii(record["units"])  # a median with its censoring, never a mean of lower bounds
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -103,7 +108,8 @@ def _table(rows: pd.DataFrame, with_task: bool) -> str:
     rows = rows.sort_values(["task", "order", "model"] if with_task else ["order", "model"])
     headers = (["task"] if with_task else []) + ["model", "params"] + [column.header for column in LEADERBOARD_COLUMNS]
     body = [([row.task] if with_task else []) + [row.model, "–" if pd.isna(row.params) else f"{int(row.params):,}"]
-            + [_cell(getattr(row, column.name), column.decimals) for column in LEADERBOARD_COLUMNS] for row in rows.itertuples()]
+            + [getattr(row, RADIUS).text() if column.name == RADIUS else _cell(getattr(row, column.name), column.decimals)
+               for column in LEADERBOARD_COLUMNS] for row in rows.itertuples()]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 

@@ -55,7 +55,21 @@ def test_the_caption_names_the_method_and_the_number_of_images(results):
     assert "percentile" not in text
     three = pd.DataFrame({"level": [0.95, 0.95], "psnr_gain": [{"n_images": 3}, {"n_images": 3}]})
     assert "n = 3 images here, fewer than 10: cells show the mean only" in cells_caption(three)
-    assert "n = 13 images here. Rows" in cells_caption(three.assign(psnr_gain=[{"n_images": 13}] * 2))
+    assert "n = 13 images here. The causal radius is the median over units" in cells_caption(three.assign(psnr_gain=[{"n_images": 13}] * 2))
+
+
+def test_the_radius_column_is_a_median_with_its_censoring_not_a_mean_with_an_interval(results):
+    cells, column = [], None
+    for line in render(results, "tiny").splitlines():
+        names = [cell.strip() for cell in line.split("|")]
+        if "causal radius (median)" in names:  # a table's header: its own column index
+            column = names.index("causal radius (median)")
+        elif line.startswith("| ") and column is not None:
+            cells.append(names[column])
+        elif not line.startswith("|"):
+            column = None
+    cells = [cell for cell in cells if cell != "–"]
+    assert cells and all(cell.endswith("at the image edge)") and "[" not in cell for cell in cells), cells
 
 
 def test_header_multi_task_table_and_citation(results):

@@ -17,9 +17,9 @@ import pandas as pd
 
 from cem_bench.analysis.significance import COLUMNS as SIGNIFICANCE
 from cem_bench.analysis.significance import map_significance
-from cem_bench.core.geometry import ROI, BlockGrid
+from cem_bench.core.geometry import ROI
 from cem_bench.core.metrics.catalog import METRICS
-from cem_bench.records.io import ce_array, read_result, result_files
+from cem_bench.records.io import ce_array, read_result, result_files, unit_grid
 
 # Columns of the unit table besides the metrics (kept in this order for a stable frame).
 BASE_COLUMNS = ("task", "task_name", "model", "analytic", "multi_task", "params", "image", "roi", "unit",
@@ -58,8 +58,7 @@ def _rows(path: Path, order: int) -> list[dict[str, Any]]:
 
 
 def _significance(unit: dict[str, Any], ce: np.ndarray) -> dict[str, float]:
-    grid, (width, height) = unit["grid"], unit["image"]["size"]
-    block_grid = BlockGrid(height, width, grid["block"], grid["block"] // grid["in_block"])
+    block_grid = unit_grid(unit)
     stderr = ce_array(unit["stderr"])  # same encoding: null where a block has no error
     return map_significance(ce, stderr, np.asarray(unit["n_samples"], dtype=np.int64), ROI(**unit["roi"]), block_grid)
 

@@ -38,7 +38,7 @@ UNIT_METRICS: tuple[UnitMetric, ...] = (
     UnitMetric("negative_sum", False, support=(-math.inf, 0.0)),
     UnitMetric("effect_range", False, "effect range (dB)", 3, NON_NEGATIVE),
     UnitMetric("negative_fraction", False, support=(0.0, 1.0)),
-    UnitMetric("causal_radius", False, "causal radius (px)", 1, NON_NEGATIVE),
+    UnitMetric("causal_radius", False, "causal radius (median)", 1, NON_NEGATIVE),
     UnitMetric("diffusion_index", False, "DI", 1, PERCENT),
     UnitMetric("lam_di", True, "LAM DI", 1, PERCENT),
 )
