@@ -13,7 +13,7 @@ import pytest
 
 from cem_bench.analysis.cluster import MIN_IMAGES, ImageMean, image_mean, image_means
 
-IMAGES, ROIS, REPLICATIONS = 13, 9, 400
+IMAGES, ROIS, REPLICATIONS = 13, 9, 2000  # Monte-Carlo error of a coverage near 95 %: about 0.5 points
 DESIGNS = {  # name: (draw [images, ROIs], true mean)
     "normal images, lognormal ROIs": (lambda rng: rng.normal(0, 1, (IMAGES, 1)) + rng.lognormal(0, 1, (IMAGES, ROIS)),
                                       float(np.exp(0.5))),
@@ -21,6 +21,16 @@ DESIGNS = {  # name: (draw [images, ROIs], true mean)
                                      2.0),
     "flags: Bernoulli ROIs, beta images": (lambda rng: (rng.random((IMAGES, ROIS)) < rng.beta(2, 5, (IMAGES, 1)))
                                            .astype(float), 2 / 7),
+    "exponential images, exponential ROIs": (lambda rng: rng.exponential(1, (IMAGES, 1)) + rng.exponential(1, (IMAGES, ROIS)),
+                                             2.0),
+}
+# Where the interval is known to undercover (docs/findings.md, "Known limits of the interval"): rare flags
+# (most images without any) and heavy right skew. Measured, not hidden: the tests below fail when that changes.
+SPARSE = {
+    "rare flags: Bernoulli ROIs, beta(1, 19) images": (
+        lambda rng: (rng.random((IMAGES, ROIS)) < rng.beta(1, 19, (IMAGES, 1))).astype(float), 0.05),
+    "lognormal(0, 1) images, normal ROIs": (
+        lambda rng: rng.lognormal(0, 1, (IMAGES, 1)) + rng.normal(0, 1, (IMAGES, ROIS)), float(np.exp(0.5))),
 }
 
 
@@ -44,10 +54,38 @@ def cluster_interval(units: np.ndarray) -> tuple[float, float]:
     return ImageMean(units.mean(axis=1)).interval()
 
 
+# The exponential design is borderline: 92.8-94.0 % depending on the simulation's seed (Monte-Carlo error
+# about 0.6 points), so it is held to 92 % and named as borderline in docs/findings.md.
+FLOOR = {"exponential images, exponential ROIs": 0.92}
+
+
 @pytest.mark.parametrize("design", list(DESIGNS))
 def test_cluster_bootstrap_covers_at_least_93_percent_at_13_images(design):
     draw, truth = DESIGNS[design]
-    assert coverage(draw, truth, cluster_interval) >= 0.93
+    assert coverage(draw, truth, cluster_interval) >= FLOOR.get(design, 0.93)
+
+
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_cluster_bootstrap_covers_at_least_93_percent_at_the_minimum_of_10_images(design):
+    draw, truth = DESIGNS[design]
+    ten = lambda rng: draw(rng)[:MIN_IMAGES]  # noqa: E731
+    assert coverage(ten, truth, cluster_interval) >= FLOOR.get(design, 0.93)
+
+
+def upper_misses(draw, truth: float, replications: int = REPLICATIONS, seed: int = 5) -> float:
+    """How often the interval's upper limit lies below the truth (nominal 2.5 %)."""
+    rng = np.random.default_rng(seed)
+    return sum(cluster_interval(draw(rng))[1] < truth for _ in range(replications)) / replications
+
+
+@pytest.mark.parametrize(("design", "at_least"), [("rare flags: Bernoulli ROIs, beta(1, 19) images", 0.08),
+                                                   ("lognormal(0, 1) images, normal ROIs", 0.06)])
+def test_known_limit_rare_flags_and_heavy_skew_push_the_upper_limit_below_the_truth(design, at_least):
+    """Documented undercoverage: the upper limit misses far more often than 2.5 % (measured 10-11 % and
+    8 %). A rule that reads an upper limit of such a metric says so (docs/findings.md); when the interval
+    is mended this test fails and the docs' table must be measured again."""
+    draw, truth = SPARSE[design]
+    assert upper_misses(draw, truth) >= at_least
 
 
 def test_the_old_percentile_bootstrap_over_3_units_undercovers():
