@@ -21,7 +21,7 @@ HOLD=.gpu-hold
 # travel in .assets/units and are put back before the run, so the device does not redo what a CPU did.
 HELD="results/quick results/quick-x3 results/summary.json results/standard/dn-s50 results/standard/dr
 results/standard/sr-x2 results/standard/sr-x4 results/standard/sr-x3 results/standard/.units
-results/standard/.partial reports"
+results/standard/.partial reports training"
 # Lanes run side by side (the GPU is far from full with one small model at a time), each cheapest job
 # first: a job that outlasts the budget returns nothing (partial jobs stay on the device), so one costly
 # job must not take a lane's whole time. Lane 1 is finding 2's attention denoiser (its no-attention member
