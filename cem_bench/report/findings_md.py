@@ -79,7 +79,9 @@ def section(finding: Finding, figure: str | None, suite: str) -> list[str]:
     primary = finding.primary
     parts += [f"**Primary test.** {primary.statement}. Power: {primary.power}.", ""]
     if primary.sensitivity:
-        parts += [f"**Sensitivity** (not pre-registered; the verdict is the bootstrap-t's). {primary.sensitivity}.", ""]
+        holm_p = None if finding.verdict is None else finding.sensitivity_holm_p  # no verdicts, no Holm step
+        parts += [f"**Sensitivity** (not pre-registered; the verdict is the bootstrap-t's). "
+                  f"{primary.sensitivity.text(holm_p)}.", ""]
     if finding.verdict is None:
         parts += [f"**Verdict: {no_verdicts(suite)}.**", ""]
     else:

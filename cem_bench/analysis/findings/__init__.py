@@ -37,7 +37,12 @@ def analyse_all(units: pd.DataFrame, verdicts: bool = True,
     if not verdicts:
         return findings
     adjusted = holm([finding.primary.p for finding in findings])
-    return [replace(finding, verdict=decide(finding.primary, p), holm_p=p) for finding, p in zip(findings, adjusted)]
+    # The sensitivity's p-values go through the same Holm step, so a reader sees whether the verdict
+    # depends on the choice of test (a blocked test counts as p = 1, as in the primary step).
+    t_adjusted = holm([finding.primary.sensitivity.p if finding.primary.sensitivity else float("nan")
+                       for finding in findings])
+    return [replace(finding, verdict=decide(finding.primary, p), holm_p=p, sensitivity_holm_p=t)
+            for finding, p, t in zip(findings, adjusted, t_adjusted)]
 
 
 __all__ = ["FINDINGS", "SMOKE_SUITES", "VERDICTS", "VERDICT_SUITE", "Estimate", "Finding", "Primary", "Table", "Verdict",

@@ -149,21 +149,42 @@ class Primary:
     power: str
     contrary: str | None = None
     blocked: str | None = None
-    sensitivity: str | None = None  # the same hypotheses by Student's t on the image means: never the verdict
+    sensitivity: Sensitivity | None = None  # the same hypotheses by Student's t: never the verdict
 
 
-def t_sensitivity(parts: list[tuple[str, float]]) -> str:
-    """The sensitivity line of a primary test: each part's Student-t p-value and their intersection–union.
+@dataclass(frozen=True)
+class Sensitivity:
+    """A primary test's hypotheses tested again by Student's t on the same image means: each part's p-value,
+    and their intersection–union ``p`` (the largest), which Holm adjusts like the primary p."""
 
-    >>> t_sensitivity([("Δnz", 0.0004), ("Δrange", 0.018)])
-    "Student's t on the same image means: Δnz p < 0.001, Δrange p = 0.018; intersection–union p = 0.018"
-    >>> t_sensitivity([("E[D] > 0.10", 0.2)])
-    "Student's t on the same image means: E[D] > 0.10 p = 0.200"
-    """
-    line = "Student's t on the same image means: " + ", ".join(f"{name} {p_text(p)}" for name, p in parts)
-    if len(parts) > 1:
-        line += f"; intersection–union {p_text(max(p for _, p in parts))}"
-    return line
+    parts: tuple[tuple[str, float], ...]
+
+    @property
+    def p(self) -> float:
+        return max(p for _, p in self.parts)
+
+    def text(self, holm_p: float | None = None) -> str:
+        """The report's line; with ``holm_p``, what the verdict's rule would say on it.
+
+        >>> Sensitivity((("Δnz", 0.0004), ("Δrange", 0.018))).text(0.054)  # doctest: +NORMALIZE_WHITESPACE
+        "Student's t on the same image means: Δnz p < 0.001, Δrange p = 0.018; intersection–union p = 0.018;
+        Holm-adjusted across the three findings p = 0.054, above 0.05: on Student's t this test would not pass"
+        >>> Sensitivity((("E[D] > 0.10", 0.2),)).text()
+        "Student's t on the same image means: E[D] > 0.10 p = 0.200"
+        """
+        line = "Student's t on the same image means: " + ", ".join(f"{name} {p_text(p)}" for name, p in self.parts)
+        if len(self.parts) > 1:
+            line += f"; intersection–union {p_text(self.p)}"
+        if holm_p is not None and not math.isnan(holm_p):
+            passes = "≤ 0.05: on Student's t this test would pass too" if holm_p <= ALPHA else \
+                "above 0.05: on Student's t this test would not pass"
+            line += f"; Holm-adjusted across the three findings {p_text(holm_p)}, {passes}"
+        return line
+
+
+def t_sensitivity(parts: list[tuple[str, float]]) -> Sensitivity:
+    """The sensitivity of a primary test from its parts' Student-t p-values."""
+    return Sensitivity(tuple(parts))
 
 
 def blocked(reason: str, n: int = 0) -> Primary:
@@ -218,6 +239,7 @@ class Finding:
     limits: str = ""
     verdict: Verdict | None = None
     holm_p: float = float("nan")  # the primary p-value after Holm across the three findings
+    sensitivity_holm_p: float = float("nan")  # the Student-t sensitivity p after the same Holm step
 
 
 def cell(value: float | None, decimals: int = 2) -> str:

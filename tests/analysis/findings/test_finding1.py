@@ -90,4 +90,4 @@ def test_the_test_waits_for_every_planned_trained_sr_x4_model(tmp_path):
 
 def test_a_student_t_sensitivity_line_sits_beside_the_primary_test(tmp_path):
     result = analyse(tmp_path, results(lambda i, k, m: (i + k + m) % 5 != 0))
-    assert result.primary.sensitivity.startswith("Student's t on the same image means: E[D] > 0.10 p ")
+    assert result.primary.sensitivity.text().startswith("Student's t on the same image means: E[D] > 0.10 p ")

@@ -76,3 +76,21 @@ def test_verdicts_are_one_of_three():
     assert Verdict("inconclusive", "why").verdict == "inconclusive"
     with pytest.raises(ValueError):
         Verdict("likely", "hand-written")
+
+
+def test_the_sensitivity_goes_through_the_same_holm_step_and_says_what_it_would_decide(monkeypatch):
+    """A verdict that passes on the bootstrap-t but not on Student's t after Holm must say so (outside review:
+    finding 3's t p = 0.018 is 0.054 after Holm, and the report showed only 0.018)."""
+    from cem_bench.analysis import findings
+    from cem_bench.analysis.findings.stats import Finding, Primary, Sensitivity
+
+    def fake(number: int, p: float, t: float):
+        primary = Primary(p, 13, "s", "w", sensitivity=Sensitivity((("a", t), ("b", t / 2))))
+        return lambda *args: Finding(number, "t", "h", "x", primary)
+
+    for number, (p, t) in enumerate([(0.5, 0.5), (0.9, 0.9), (0.01, 0.018)], start=1):
+        monkeypatch.setattr(getattr(findings, f"finding{number}"), "analyse", fake(number, p, t))
+    third = findings.analyse_all(pd.DataFrame())[2]
+    assert third.holm_p == pytest.approx(0.03) and third.sensitivity_holm_p == pytest.approx(0.054)
+    assert third.primary.sensitivity.text(third.sensitivity_holm_p).endswith(
+        "Holm-adjusted across the three findings p = 0.054, above 0.05: on Student's t this test would not pass")
