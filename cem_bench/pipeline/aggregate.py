@@ -63,6 +63,25 @@ def assemble(suite: Any, units: Sequence[dict[str, Any]], card: Any, multi_task:
     }
 
 
+def write_assembled(record: dict[str, Any], path: Path) -> Path:
+    """Write the assembled result ``record`` to ``path``, unless the file there already says the same: only
+    its ``environment`` (when, and at which revision, it was assembled) would change, and a run that merely
+    finds every unit cached must not re-date a committed result (its leaderboard would go stale)."""
+    if path.is_file():
+        try:
+            existing = read_result(path, schema="suite_result")
+        except CemBenchError:
+            existing = None  # unreadable or not a suite result: replaced
+        fresh = json.loads(json.dumps(record, allow_nan=False))  # as a later read returns it
+        if existing is not None and _without_environment(existing) == _without_environment(fresh):
+            return path
+    return write_result(record, path, schema="suite_result")
+
+
+def _without_environment(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "environment"}
+
+
 def bootstrap_settings(resamples: Any, seed: Any, level: Any) -> dict[str, Any]:
     """A result's ``bootstrap`` block: how its intervals were drawn."""
     return {"method": METHOD, "resampled": RESAMPLED, "min_images": MIN_IMAGES, "resamples": resamples,

@@ -30,7 +30,7 @@ from cem_bench.core.metrics.catalog import stored_metric
 from cem_bench.models import get_card, load_model
 from cem_bench.models.task_fit import is_multi_task
 from cem_bench.models.weights import find_weights
-from cem_bench.pipeline.aggregate import assemble, write_summary
+from cem_bench.pipeline.aggregate import assemble, write_assembled, write_summary
 from cem_bench.pipeline.attribution import compute_lam
 from cem_bench.pipeline.executors import get_executor
 from cem_bench.pipeline.jobs import Estimate, Job, estimate_seconds, make_jobs, partial_path
@@ -243,7 +243,7 @@ def run_suite(suite: Suite, models: list[str] | None = None, out: str | Path = "
             return
         card = get_card(members[0].card_ref)
         record = assemble(suite, [records[unit] for unit in members], card, multi_task=is_multi_task(card))
-        written[key] = write_result(record, Path(out) / suite.name / key[1] / f"{key[0]}.json", schema="suite_result")
+        written[key] = write_assembled(record, Path(out) / suite.name / key[1] / f"{key[0]}.json")
 
     bar = tqdm(total=len(todo), unit="map", desc=f"suite {suite.name}", disable=not progress)
     for attempt in (1, 2):

@@ -85,6 +85,28 @@ def test_deleted_unit_is_recomputed_identically(serial_run, tmp_path):
     assert units_of(copy) == before
 
 
+def test_a_run_that_finds_every_unit_cached_leaves_current_result_files_untouched(serial_run, tmp_path, monkeypatch):
+    """Only a file whose content changes is written: a rerun at another revision must not re-date results."""
+    from cem_bench.pipeline import aggregate
+
+    out, _ = serial_run
+    copy = tmp_path / "copy"
+    for path in out.rglob("*.json"):
+        (copy / path.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
+        (copy / path.relative_to(out)).write_bytes(path.read_bytes())
+    files = [path for path in sorted((copy / "tiny").glob("*/*.json")) if not path.parent.name.startswith(".")]
+    before = {path: path.read_bytes() for path in files}
+    monkeypatch.setattr(aggregate, "git_revision", lambda: {"commit": "0" * 40, "dirty": True})
+    run_suite(load_suite(TINY), MODELS, out=copy, progress=False)
+    assert files and {path: path.read_bytes() for path in files} == before
+    # a file that does say something else is replaced, with the revision it is assembled at now
+    record = json.loads(files[0].read_text())
+    record["suite"]["description"] = "an older wording"
+    files[0].write_text(json.dumps(record))
+    run_suite(load_suite(TINY), MODELS, out=copy, progress=False)
+    assert json.loads(files[0].read_text())["environment"]["git_revision"]["commit"] == "0" * 40
+
+
 def test_leaderboard_and_rank_from_results(serial_run):
     out, _ = serial_run
     text = render(out, "tiny", date="2026-01-01")
