@@ -152,3 +152,12 @@ def test_constant_image_values_are_exact():
     est = ImageMean(np.full(IMAGES, 2.0))
     assert est.interval() == (2.0, 2.0)
     assert est.p_above(1.0) == 0.0 and est.p_above(2.0) == 1.0 and est.p_below(3.0) == 0.0
+
+
+def test_table_cells_draw_like_the_result_files_so_both_pages_agree():
+    """A cell on both the leaderboard (stored aggregates) and the findings report (recomputed from units)
+    must be the same number: the report's cells use the suites' own bootstrap resamples."""
+    from cem_bench.analysis.cluster import TABLE_RESAMPLES
+    from cem_bench.pipeline.suites import builtin_suites, load_suite
+
+    assert {load_suite(name).bootstrap.resamples for name in builtin_suites()} == {TABLE_RESAMPLES}

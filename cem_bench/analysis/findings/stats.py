@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, ImageMean, image_mean
+from cem_bench.analysis.cluster import LEVEL, MIN_IMAGES, TABLE_RESAMPLES, ImageMean, image_mean
 from cem_bench.analysis.correlation import DASH, number
 from cem_bench.core.errors import CemBenchError
 
@@ -66,10 +66,11 @@ NO_ESTIMATE = Estimate(float("nan"), float("nan"), float("nan"), 0)
 
 
 def estimate(frame: pd.DataFrame, column: str) -> Estimate:
-    """The mean of ``column`` over the images of ``frame``'s units, with its interval."""
+    """The mean of ``column`` over the images of ``frame``'s units, with its interval: a table cell, drawn
+    like the result files' aggregates (:data:`~cem_bench.analysis.cluster.TABLE_RESAMPLES`)."""
     if not len(frame):
         return NO_ESTIMATE
-    return Estimate.of(image_mean(frame, column))
+    return Estimate.of(image_mean(frame, column, resamples=TABLE_RESAMPLES))
 
 
 def paired_frame(a: pd.DataFrame, b: pd.DataFrame, column: str, keys: Sequence[str] = PAIR_KEYS) -> pd.DataFrame:
