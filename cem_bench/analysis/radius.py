@@ -78,7 +78,7 @@ def radius_summary(units: pd.DataFrame, significant: bool = True) -> RadiusSumma
 def unit_radii(units: Sequence[dict[str, Any]]) -> RadiusSummary:
     """The summary of result-file unit records' raw-map radii, each censored at its own image-edge limit
     (what the leaderboard shows instead of a mean of lower bounds)."""
-    radii = np.array([np.nan if unit["metrics"]["causal_radius"] is None else float(unit["metrics"]["causal_radius"])
-                      for unit in units])
+    stored = [unit["metrics"]["causal_radius"] for unit in units]
+    radii = np.array([np.nan if radius is None else float(radius) for radius in stored])
     limits = np.array([complete_radius(unit_grid(unit), ROI(**unit["roi"])) for unit in units])
     return summarise_radii(radii, np.where(np.isnan(radii), np.nan, (radii >= limits).astype(float)))

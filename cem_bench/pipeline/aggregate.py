@@ -25,7 +25,15 @@ from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
 from cem_bench.core.parsing import parse_json
 from cem_bench.core.version import __version__
-from cem_bench.records.io import SUITE_SCHEMA_VERSION, git_revision, read_result, result_files, validate_result, write_result
+from cem_bench.records.io import (
+    SUITE_SCHEMA_VERSION,
+    as_read,
+    git_revision,
+    read_result,
+    result_files,
+    validate_result,
+    write_result,
+)
 
 SUMMARY_FILE = "summary.json"
 
@@ -72,8 +80,7 @@ def write_assembled(record: dict[str, Any], path: Path) -> Path:
             existing = read_result(path, schema="suite_result")
         except CemBenchError:
             existing = None  # unreadable or not a suite result: replaced
-        fresh = json.loads(json.dumps(record, allow_nan=False))  # as a later read returns it
-        if existing is not None and _without_environment(existing) == _without_environment(fresh):
+        if existing is not None and _without_environment(existing) == _without_environment(as_read(record)):
             return path
     return write_result(record, path, schema="suite_result")
 

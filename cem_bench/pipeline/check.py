@@ -25,53 +25,55 @@ from tqdm.auto import tqdm
 from cem_bench.analysis.consistency import derivation_problems, unit_problems
 from cem_bench.cem.backends import DEFAULT_BACKEND
 from cem_bench.core.errors import CemBenchError
+from cem_bench.pipeline.committed import Committed, read_record
 from cem_bench.pipeline.jobs import make_jobs
 from cem_bench.pipeline.plan import plan
 from cem_bench.pipeline.reproduction import compare_result, compare_units
 from cem_bench.pipeline.runner import UNITS_DIR, models_without_weights, read_unit, score_job
 from cem_bench.pipeline.suites import Suite
-from cem_bench.records.io import read_result, result_files
+from cem_bench.records.io import result_files
 
 MAX_LISTED = 10
 
 
-def inconsistent_results(results_dir: str | Path, suite: str) -> tuple[list[str], int]:
+def inconsistent_results(results_dir: str | Path, suite: str,
+                         committed: Committed | None = None) -> tuple[list[str], int]:
     """``file: field: committed X, derived Y`` for every derived number of the suite's result files that
-    does not follow from the file's own maps and units, and how many files were read."""
-    problems, paths = [], result_files(results_dir, suite)
-    for path in paths:
-        try:
-            record = read_result(path, schema="suite_result")
-        except CemBenchError as error:  # unreadable, or not a suite result (a schema violation)
-            problems.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+    does not follow from the file's own maps and units, and how many files were read (``committed``: the
+    snapshot to inspect instead of reading the files again)."""
+    reads = committed.results if committed is not None \
+        else tuple(read_record(path, "suite_result") for path in result_files(results_dir, suite))
+    problems = []
+    for read in reads:
+        if read.record is None:  # unreadable, or not a suite result (a schema violation)
+            problems.append(str(read.error))
             continue
-        problems += [f"{path}: {problem}" for problem in derivation_problems(record)]
-    return problems, len(paths)
+        problems += [f"{read.path}: {problem}" for problem in derivation_problems(read.record)]
+    return problems, len(reads)
 
 
-def inconsistent_units(results_dir: str | Path, suite: Suite) -> tuple[list[str], int]:
+def inconsistent_units(results_dir: str | Path, suite: Suite,
+                       committed: Committed | None = None) -> tuple[list[str], int]:
     """Problems of the suite's committed unit records (``<results>/<suite>/.units/*.json``): schema, derived
     numbers (as :func:`inconsistent_results`), and provenance — the suite's protocol id (bank hash
     included), its fixed image content hashes, and a unit key that the suite's plan contains."""
-    folder = Path(results_dir) / suite.name / UNITS_DIR
-    paths = sorted(folder.glob("*.json"))
-    planned = {unit.key for unit in plan(suite)}
+    committed = committed if committed is not None else Committed.read(results_dir, suite)
+    images = {image.id: image for image in suite.images}
     problems = []
-    for path in paths:
-        try:
-            unit = read_result(path, schema="suite_result#unit")
-        except CemBenchError as error:
-            problems.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+    for read in committed.units:
+        path, unit = read.path, read.record
+        if unit is None:
+            problems.append(str(read.error))
             continue
         problems += unit_problems(unit, str(path))
-        if unit["key"] not in planned or path.stem != unit["key"]:
+        if unit["key"] not in committed.planned or path.stem != unit["key"]:
             problems.append(f"{path}: unit {unit['key']} is not in suite {suite.name}'s plan")
         if unit["protocol"]["id"] != suite.protocol.id:
             problems.append(f"{path}: protocol {unit['protocol']['id']}, the suite's is {suite.protocol.id}")
-        image = suite.image(unit["image"]["id"]) if unit["image"]["id"] in {i.id for i in suite.images} else None
+        image = images.get(unit["image"]["id"])
         if image is None or (image.sha256 is not None and unit["image"]["sha256"] != image.sha256):
             problems.append(f"{path}: image {unit['image']['id']} is not the suite's (content sha256 differs)")
-    return problems, len(paths)
+    return problems, len(committed.units)
 
 
 def rescore_sample(results_dir: str | Path, suite: Suite, device: str = "cpu", backend: str = DEFAULT_BACKEND,

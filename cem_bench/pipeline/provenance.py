@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from cem_bench.core.banks import bank_sha256
-from cem_bench.core.errors import CemBenchError
 from cem_bench.models import get_card
-from cem_bench.pipeline.plan import Unit, card_sha256, plan
-from cem_bench.pipeline.runner import UNITS_DIR, fingerprint, read_unit
+from cem_bench.pipeline.committed import Committed, Read
+from cem_bench.pipeline.plan import Unit, card_sha256
+from cem_bench.pipeline.runner import UNITS_DIR, fingerprint
 from cem_bench.pipeline.suites import Suite
-from cem_bench.records.io import read_result, result_files
 
 RESCORE = "delete it and rescore"
 
@@ -38,55 +37,53 @@ class _Cards:
         return self._cards[unit.card_ref]
 
 
-def stale_records(results_dir: str | Path, suite: Suite) -> list[str]:
+def stale_records(results_dir: str | Path, suite: Suite, committed: Committed | None = None) -> list[str]:
     """``file: problem`` for every committed unit record and result file of ``suite`` that was computed for
-    another protocol, card, task, image or ROI than the suite's plan has now. Records that cannot be read
-    or are not in the plan are :func:`cem_bench.pipeline.check.inconsistent_units`'s to report."""
-    planned = {unit.key: unit for unit in plan(suite)}
+    another protocol, card, task, image or ROI than the suite's plan has now (``committed``: the snapshot to
+    inspect instead of reading the files again). Records that cannot be read or are not in the plan are
+    :func:`cem_bench.pipeline.check.inconsistent_units`'s to report."""
+    committed = committed if committed is not None else Committed.read(results_dir, suite)
     cards = _Cards()
     protocol = suite.protocol.describe(bank_sha256(suite.protocol.bank))
     units: dict[str, dict[str, Any]] = {}
     problems = []
-    for path in sorted((Path(results_dir) / suite.name / UNITS_DIR).glob("*.json")):
-        try:
-            record = read_unit(path)
-        except CemBenchError:
-            continue
-        unit = planned.get(record["key"])
+    for read in committed.units:
+        record = read.record
+        unit = committed.planned.get(record["key"]) if record is not None else None
         if unit is None:
             continue
         units[record["key"]] = record
         card, card_hash = cards(unit)
         if record["protocol"] != protocol:
-            problems.append(f"{path}: protocol block (hash {record['protocol'].get('hash')}) is not the suite's "
-                            f"(hash {protocol['hash']}): {RESCORE}")
+            problems.append(f"{read.path}: protocol block (hash {record['protocol'].get('hash')}) is not the "
+                            f"suite's (hash {protocol['hash']}): {RESCORE}")
         if record["model"]["card_sha256"] != card_hash:
-            problems.append(f"{path}: computed with another version of card {card.name} (its card or weights "
+            problems.append(f"{read.path}: computed with another version of card {card.name} (its card or weights "
                             f"changed since): {RESCORE}")
-        elif record["fingerprint"] != fingerprint(unit, suite, card):
-            problems.append(f"{path}: fingerprint {record['fingerprint']} is not the one the runner gives it now "
-                            f"({fingerprint(unit, suite, card)}): {RESCORE}")
-    for path in result_files(results_dir, suite.name):
-        problems += [f"{path}: {problem}" for problem in _result_problems(path, suite, planned, units, cards)]
+        elif record["fingerprint"] != (expected := fingerprint(unit, suite, card)):
+            problems.append(f"{read.path}: fingerprint {record['fingerprint']} is not the one the runner gives it "
+                            f"now ({expected}): {RESCORE}")
+    planned_keys = committed.planned_keys()
+    for read in committed.results:
+        if read.record is not None:  # check.inconsistent_results reports the others
+            problems += [f"{read.path}: {problem}"
+                         for problem in _result_problems(read, suite, committed, planned_keys, units, cards)]
     return problems
 
 
-def _result_problems(path: Path, suite: Suite, planned: dict[str, Unit], units: dict[str, dict[str, Any]],
-                     cards: _Cards) -> list[str]:
-    try:
-        record = read_result(path, schema="suite_result")
-    except CemBenchError:
-        return []  # check.inconsistent_results reports it
+def _result_problems(read: Read, suite: Suite, committed: Committed, planned_keys: dict[tuple[str, str], list[str]],
+                     units: dict[str, dict[str, Any]], cards: _Cards) -> list[str]:
+    record = read.record
     problems = []
     if record["suite"]["hash"] != suite.hash:
         problems.append(f"suite hash {record['suite']['hash']} is not suite {suite.name}'s ({suite.hash}): {RESCORE}")
-    pair = (record["model"]["name"], path.parent.name)
-    expected = sorted(key for key, unit in planned.items() if (unit.model, unit.task.label) == pair)
+    pair = (record["model"]["name"], read.path.parent.name)
+    expected = planned_keys.get(pair, [])
     keys = sorted(unit["key"] for unit in record["units"])
     if keys != expected:
         problems.append(f"holds {len(keys)} unit(s), the plan of {pair[0]} on {pair[1]} has {len(expected)} "
                         f"({len(set(keys) - set(expected))} unplanned, {len(set(expected) - set(keys))} missing)")
-    elif record["model"]["card_sha256"] != cards(planned[expected[0]])[1]:
+    elif record["model"]["card_sha256"] != cards(committed.planned[expected[0]])[1]:
         problems.append(f"computed with another version of card {pair[0]}: {RESCORE}")
     differing = [unit["key"] for unit in record["units"] if units.get(unit["key"]) != unit]
     if differing:

@@ -38,7 +38,7 @@ from cem_bench.pipeline.plan import Unit, card_sha256, plan
 from cem_bench.pipeline.reach import Reach, known_reach
 from cem_bench.pipeline.scoring import score
 from cem_bench.pipeline.suites import Suite
-from cem_bench.records.io import ce_array, read_result, write_result
+from cem_bench.records.io import as_read, ce_array, read_result, write_result
 
 UNITS_DIR = ".units"
 
@@ -142,7 +142,7 @@ def _unit_record(unit: Unit, expected: str, card: Any, source: Any, task: Any, r
         "environment": result["environment"],  # with the backend that ran the forwards
         "acceleration": result["acceleration"],  # whether the screen and the crop ran
     }
-    return json.loads(json.dumps(record, allow_nan=False))  # exactly what a later read returns
+    return as_read(record)  # exactly what a later read returns
 
 
 def lam_di(model: Any, degraded: Any, roi: ROI, device: str, batch_size: int | None) -> float | None:

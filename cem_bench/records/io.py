@@ -75,6 +75,16 @@ def readable_json(value: Any, depth: int = 0) -> str:
 RESULT_FILE = "result.json"  # the record's name in a score, lam or demo output folder
 
 
+def as_read(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` exactly as writing and reading it back returns it (tuples become lists; a NaN refused),
+    so a fresh record compares equal to a stored one.
+
+    >>> as_read({"roi": (1, 2)})
+    {'roi': [1, 2]}
+    """
+    return json.loads(json.dumps(record, allow_nan=False))
+
+
 def write_result(record: dict[str, Any], path: str | Path, schema: str = "result", compact: bool = False) -> Path:
     """Validate ``record`` as kind ``schema`` and write it atomically: indented for reading
     (:func:`readable_json`), or ``compact`` (no whitespace: the runner's unit records, committed by the

@@ -24,6 +24,7 @@ from cem_bench.analysis.findings.stats import (
     Estimate,
     Finding,
     Primary,
+    Sensitivity,
     Table,
     blocked,
     estimate,
@@ -31,7 +32,6 @@ from cem_bench.analysis.findings.stats import (
     p_text,
     paired_frame,
     paired_mean,
-    t_sensitivity,
 )
 from cem_bench.analysis.radius import radius_summary
 from cem_bench.analysis.significance import DISTANT_ALPHA, DISTANT_PX
@@ -104,7 +104,7 @@ def primary(units: pd.DataFrame, planned: Iterable[tuple[str, str]] | None = Non
     power = (f"E[D] ≥ {HARM_BOUND + mean.detectable(POWER_ALPHA, POWER):.2f} detected with {POWER:.0%} power at "
              f"α = {POWER_ALPHA:.2%}")
     contrary = f"E[D]'s 95% interval lies entirely below {HARM_BOUND:.2f}" if high < HARM_BOUND else None
-    sensitivity = t_sensitivity([(f"E[D] > {HARM_BOUND:.2f}", mean.t_p(HARM_BOUND, "above"))])
+    sensitivity = Sensitivity(((f"E[D] > {HARM_BOUND:.2f}", mean.t_p(HARM_BOUND, "above")),))
     return Primary(p, mean.n, statement, power, contrary, sensitivity=sensitivity)
 
 

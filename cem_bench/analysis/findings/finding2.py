@@ -20,13 +20,13 @@ from cem_bench.analysis.findings.stats import (
     Estimate,
     Finding,
     Primary,
+    Sensitivity,
     Table,
     blocked,
     estimate,
     interval_text,
     p_text,
     paired_mean,
-    t_sensitivity,
 )
 from cem_bench.analysis.radius import radius_summary
 
@@ -103,10 +103,10 @@ def primary(units: pd.DataFrame) -> Primary:
         contrary.append(f"Δgain's 95% interval lies entirely beyond ±{MARGIN_DB:.2f} dB: attention changes denoising")
     if n_high < 0:
         contrary.append("Δnz's 95% interval lies entirely below 0: attention makes the denoiser use less input")
-    sensitivity = t_sensitivity([
+    sensitivity = Sensitivity((
         (f"Δgain within ±{MARGIN_DB:.2f} dB (TOST)",
          max(gain.t_p(-MARGIN_DB, "above"), gain.t_p(MARGIN_DB, "below"))),
-        ("Δnz > 0", nonzero.t_p(0.0, "above"))])
+        ("Δnz > 0", nonzero.t_p(0.0, "above"))))
     return Primary(p, gain.n, statement, power, "; ".join(contrary) or None, sensitivity=sensitivity)
 
 

@@ -18,13 +18,13 @@ from cem_bench.analysis.findings.stats import (
     Estimate,
     Finding,
     Primary,
+    Sensitivity,
     Table,
     blocked,
     estimate,
     interval_text,
     p_text,
     paired_mean,
-    t_sensitivity,
 )
 from cem_bench.analysis.radius import radius_summary
 
@@ -116,7 +116,7 @@ def primary(units: pd.DataFrame) -> Primary:
     above = [name for name, mean in (("Δnz", nonzero), ("Δrange", spread)) if mean.interval()[0] > 0]
     contrary = (f"{' and '.join(above)}: 95% interval entirely above 0, the mixed model uses more or wider input"
                 if above else None)
-    sensitivity = t_sensitivity([("Δnz < 0", nonzero.t_p(0.0, "below")), ("Δrange < 0", spread.t_p(0.0, "below"))])
+    sensitivity = Sensitivity((("Δnz < 0", nonzero.t_p(0.0, "below")), ("Δrange < 0", spread.t_p(0.0, "below"))))
     return Primary(p, nonzero.n, statement, power, contrary, sensitivity=sensitivity)
 
 

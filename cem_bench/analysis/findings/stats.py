@@ -183,11 +183,6 @@ class Sensitivity:
         return line
 
 
-def t_sensitivity(parts: list[tuple[str, float]]) -> Sensitivity:
-    """The sensitivity of a primary test from its parts' Student-t p-values."""
-    return Sensitivity(tuple(parts))
-
-
 def blocked(reason: str, n: int = 0) -> Primary:
     """A primary test that could not run (a model left out, too few images)."""
     return Primary(float("nan"), n, reason, "–", None, reason)

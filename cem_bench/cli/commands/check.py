@@ -102,12 +102,14 @@ def _check_committed(results: Path, reports: Path, suite: Suite) -> None:
     would otherwise fail only the quick suite's check, after the whole test run)."""
     from cem_bench.pipeline.aggregate import SUMMARY_FILE, summary_text
     from cem_bench.pipeline.check import inconsistent_results, inconsistent_units, stale_files, summarise
+    from cem_bench.pipeline.committed import Committed
     from cem_bench.pipeline.leaderboards import findings_file, leaderboard_file, render_leaderboard
     from cem_bench.pipeline.provenance import stale_records
 
-    inconsistent, files = inconsistent_results(results, suite.name)
-    unit_issues, units = inconsistent_units(results, suite)
-    problems = inconsistent + unit_issues + stale_records(results, suite)
+    committed = Committed.read(results, suite)  # each file read once for the three checks
+    inconsistent, files = inconsistent_results(results, suite.name, committed)
+    unit_issues, units = inconsistent_units(results, suite, committed)
+    problems = inconsistent + unit_issues + stale_records(results, suite, committed)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         raise CemBenchError(f"{len(problems)} problem(s) in the committed {suite.name} results (listed above)")
