@@ -19,6 +19,7 @@ without any effect).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from cem_bench.core.metrics.catalog import METRICS, STORED_DIGITS, SUPPORT, UNBO
 METHOD = "studentized cluster"  # ``bootstrap.method`` of a result file
 RESAMPLED = "images"  # ``bootstrap.resampled``: what one draw picks
 NO_UNIT = "no unit defines it"
+OPEN_LIMIT = "too many resamples draw images of one value (most images are equal)"
 # The aggregate of a metric no unit defines (also what files written before a metric existed stand for).
 UNDEFINED = {"mean": None, "low": None, "high": None, "n_units": 0, "n_images": 0, "reason": NO_UNIT}
 
@@ -56,7 +58,8 @@ def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: i
 
     The interval is cut to ``support``, the values the metric can take: a bootstrap-t interval may reach
     past them (a count near 0 with one outlying image), and the part outside cannot hold the mean, so the
-    cut interval keeps the coverage.
+    cut interval keeps the coverage. A side the images cannot bound (an infinite limit: most images share
+    one value, e.g. a radius of 0 on 10 of 13 images) is null, and ``reason`` says so.
 
     >>> ci = image_ci(["a", "b", "c"], [1.0, 2.0, None], resamples=100, seed=0, level=0.95)
     >>> ci == {"mean": 1.5, "low": None, "high": None, "n_units": 2, "n_images": 2,
@@ -70,13 +73,16 @@ def image_ci(images: Sequence[str], values: Sequence[float | None], resamples: i
     if finite.size == 0:
         return dict(UNDEFINED)
     per_image = image_means(pd.DataFrame({"image": list(images), "value": numbers}), "value").to_numpy()
-    estimate = ImageMean(per_image, resamples=resamples, seed=seed, minimum=minimum)
+    estimate = ImageMean(per_image, resamples=resamples, seed=seed, minimum=minimum, support=support)
     ci: dict[str, Any] = {"mean": _stored(finite.mean()), "low": None, "high": None, "n_units": int(finite.size),
                           "n_images": estimate.n, "reason": None}
     if not estimate.enough:
         return ci | {"reason": too_small(estimate.n, minimum)}
     low, high = estimate.interval(level)
-    return ci | {"low": _stored(max(low, support[0])), "high": _stored(min(high, support[1]))}
+    open_sides = [side for side, limit in (("lower", low), ("upper", high)) if math.isinf(limit)]
+    if open_sides:  # JSON has no infinity: the open side is null, and the reason says why
+        ci["reason"] = f"no {' and no '.join(open_sides)} limit: {OPEN_LIMIT}"
+    return ci | {"low": None if math.isinf(low) else _stored(low), "high": None if math.isinf(high) else _stored(high)}
 
 
 def aggregate_units(units: Sequence[dict[str, Any]], resamples: int, seed: int, level: float) -> dict[str, Any]:

@@ -23,11 +23,13 @@ DASH = "–"
 def number(value: float, decimals: int = 2) -> str:
     """A number for a table or a sentence, never ``-0.00``.
 
-    >>> number(-0.004), number(1.25, 1), number(float("nan"))
-    ('0.00', '1.2', '–')
+    >>> number(-0.004), number(1.25, 1), number(float("nan")), number(float("-inf"))
+    ('0.00', '1.2', '–', '−∞')
     """
     if value is None or math.isnan(value):
         return DASH
+    if math.isinf(value):  # an interval's open side
+        return "∞" if value > 0 else "−∞"
     text = f"{value:.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 

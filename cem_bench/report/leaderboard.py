@@ -94,12 +94,15 @@ def rank(results_dir: str | Path, suite: Any, task_label: str, model: str, key: 
 
 
 def _cell(aggregate: dict[str, Any], decimals: int) -> str:
-    """``mean [low, high]``; the mean alone without an interval (too few images) or when it is exact."""
+    """``mean [low, high]``; the mean alone without an interval (too few images) or when it is exact; an open
+    side (the images cannot bound it, ``reason`` says why) as ``−∞`` or ``∞``."""
     if aggregate["mean"] is None:
         return "–"
-    if aggregate["low"] is None or aggregate["high"] is None:
+    if aggregate["low"] is None and aggregate["high"] is None:
         return f"{aggregate['mean']:.{decimals}f}"
-    mean, low, high = (f"{aggregate[k]:.{decimals}f}" for k in ("mean", "low", "high"))
+    mean = f"{aggregate['mean']:.{decimals}f}"
+    low = "−∞" if aggregate["low"] is None else f"{aggregate['low']:.{decimals}f}"
+    high = "∞" if aggregate["high"] is None else f"{aggregate['high']:.{decimals}f}"
     return mean if low == high == mean else f"{mean} [{low}, {high}]"
 
 

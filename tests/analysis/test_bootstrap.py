@@ -106,3 +106,15 @@ def test_an_interval_is_cut_to_the_values_its_metric_can_take():
     assert aggregate_units(units, **SETTINGS)["negative"]["low"] == 0.0
     assert {name for name, (low, high) in SUPPORT.items() if low == 0.0} >= {
         "positive", "negative", "zero", "effect_range", "negative_fraction", "causal_radius", "diffusion_index"}
+
+
+def test_a_side_the_images_cannot_bound_is_null_and_says_why():
+    # a radius of 0 on 12 of 13 images: 35 % of the resamples draw zeros only (infinite pivots), so no finite
+    # upper limit holds its 97.5 %; JSON has no infinity, the side is null and the reason names it
+    values = [0.0] * (IMAGES - 1) + [6.0]
+    ci = image_ci(names(rois=1), values, **SETTINGS, support=(0.0, math.inf))
+    assert ci["low"] == 0.0 and ci["high"] is None
+    assert ci["reason"].startswith("no upper limit: ")
+    assert image_ci(names(rois=1), values, **SETTINGS, support=(0.0, 12.0))["high"] == 12.0  # a finite support cuts it
+    mirrored = image_ci(names(rois=1), [-v for v in values], **SETTINGS)
+    assert mirrored["low"] is None and mirrored["high"] == -image_ci(names(rois=1), values, **SETTINGS)["low"] and mirrored["reason"].startswith("no lower limit: ")

@@ -62,10 +62,9 @@ TEST = (
 LIMITS = ("Small zoo models (0.1–0.3 M parameters) trained on CPU, whose data, iterations and quality against a "
           "published reference docs/zoo.md lists per model, and a handful of published checkpoints; the flag relies on each "
           "block's Monte-Carlo mean (50 samples in the standard suite) being close to normal far in its tail "
-          "(Bonferroni over hundreds of blocks). The flag is rare on some models' images (many never raise it), where "
-          "the interval's upper limit falls below the truth more often than its nominal 2.5 % (simulated: 10 % at a "
-          "rate of 0.05, docs/findings.md, \"Known limits of the interval\"): a *not supported* verdict, which rests on "
-          "that upper limit, is weaker than its 95 % suggests.")
+          "(Bonferroni over hundreds of blocks). The flag is rare on some models' images (many never raise it); the "
+          "interval keeps its coverage there (simulated 98.5 % at a rate of 0.05, docs/findings.md) by widening: its "
+          "upper limit may reach 1, and then a *not supported* verdict cannot be drawn.")
 
 
 def models(units: pd.DataFrame) -> list[str]:
@@ -94,7 +93,7 @@ def primary(units: pd.DataFrame, planned: Iterable[tuple[str, str]] | None = Non
     if missing:
         return blocked(f"{len(missing)} of the {len(missing) + len(names)} planned trained single-task {TASK} "
                        f"models have no complete result ({', '.join(missing)}); the test pools them all")
-    mean = image_mean(_excess(units, names), "diff")
+    mean = image_mean(_excess(units, names), "diff", support=(-1.0, 1.0))  # a difference of two flag rates
     if not mean.enough:
         return blocked(f"harm-flag excess = {interval_text(mean)}", mean.n)
     p = mean.p_above(HARM_BOUND)

@@ -79,7 +79,7 @@ class CI(StrictRecord):  # $defs/ci
     high: Number | None
     n_units: NonNegativeInt
     n_images: NonNegativeInt
-    reason: str | None = Field(description="why there is no interval (null when there is one)")
+    reason: str | None = Field(description="why there is no interval or one of its limits is null (null when it has both)")
 
 
 class MapMetrics(StrictRecord):
