@@ -16,7 +16,7 @@ from cem_bench.analysis.agreement import CAPTION as AGREEMENT_CAPTION
 from cem_bench.analysis.agreement import HEADERS as AGREEMENT_HEADERS
 from cem_bench.analysis.agreement import agreement_rows
 from cem_bench.analysis.cluster import image_mean
-from cem_bench.analysis.correlation import MIN_MODELS, spearman
+from cem_bench.analysis.correlation import MIN_MODELS, number, spearman
 from cem_bench.analysis.findings.data import select, trained
 from cem_bench.analysis.findings.stats import (
     POWER,
@@ -100,7 +100,7 @@ def primary(units: pd.DataFrame, planned: Iterable[tuple[str, str]] | None = Non
     low, high = mean.interval()
     statement = (f"harm-flag excess over {NULL_OPERATOR} E[D] = {interval_text(mean)}, {len(names)} models; "
                  f"one-sided test of E[D] ≤ {HARM_BOUND:.2f}: {p_text(p)}")
-    power = (f"E[D] ≥ {HARM_BOUND + mean.detectable(POWER_ALPHA, POWER):.2f} detected with {POWER:.0%} power at "
+    power = (f"E[D] ≥ {number(HARM_BOUND + mean.detectable(POWER_ALPHA, POWER))} detected with {POWER:.0%} power at "
              f"α = {POWER_ALPHA:.2%}")
     contrary = f"E[D]'s 95% interval lies entirely below {HARM_BOUND:.2f}" if high < HARM_BOUND else None
     sensitivity = Sensitivity(((f"E[D] > {HARM_BOUND:.2f}", mean.t_p(HARM_BOUND, "above")),))

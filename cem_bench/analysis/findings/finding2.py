@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from cem_bench.analysis.correlation import number
 from cem_bench.analysis.findings.data import select
 from cem_bench.analysis.findings.stats import (
     POWER,
@@ -94,8 +95,8 @@ def primary(units: pd.DataFrame) -> Primary:
     p = max(p_a, p_b)
     statement = (f"DN Δgain = {interval_text(gain, 2, ' dB')} (TOST ±{MARGIN_DB:.2f} dB: {p_text(p_a)}); DN Δnz = "
                  f"{interval_text(nonzero, 1, ' blocks')} (> 0: {p_text(p_b)}); intersection–union {p_text(p)}")
-    power = (f"equivalence provable for margins ≥ {gain.equivalence_margin(POWER_ALPHA, POWER):.2f} dB and "
-             f"Δnz ≥ {nonzero.detectable(POWER_ALPHA, POWER):.1f} blocks detected, with {POWER:.0%} power at "
+    power = (f"equivalence provable for margins ≥ {number(gain.equivalence_margin(POWER_ALPHA, POWER))} dB and "
+             f"Δnz ≥ {number(nonzero.detectable(POWER_ALPHA, POWER), 1)} blocks detected, with {POWER:.0%} power at "
              f"α = {POWER_ALPHA:.2%}")
     (g_low, g_high), n_high = gain.interval(), nonzero.interval()[1]
     contrary = []

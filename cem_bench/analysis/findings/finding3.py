@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from cem_bench.analysis.correlation import number
 from cem_bench.analysis.findings.data import select
 from cem_bench.analysis.findings.stats import (
     POWER,
@@ -110,8 +111,8 @@ def primary(units: pd.DataFrame) -> Primary:
     statement = (f"Δnz = {interval_text(nonzero, 1, ' blocks')} (< 0: {p_text(p_nz)}); Δrange = "
                  f"{interval_text(spread, 3, ' dB')} (< 0: {p_text(p_range)}); over {', '.join(tasks(units))}; "
                  f"intersection–union {p_text(p)}")
-    power = (f"reductions of {nonzero.detectable(POWER_ALPHA, POWER, side='below'):.1f} blocks and "
-             f"{spread.detectable(POWER_ALPHA, POWER, side='below'):.3f} dB detected with {POWER:.0%} power at "
+    power = (f"reductions of {number(nonzero.detectable(POWER_ALPHA, POWER, side='below'), 1)} blocks and "
+             f"{number(spread.detectable(POWER_ALPHA, POWER, side='below'), 3)} dB detected with {POWER:.0%} power at "
              f"α = {POWER_ALPHA:.2%}")
     above = [name for name, mean in (("Δnz", nonzero), ("Δrange", spread)) if mean.interval()[0] > 0]
     contrary = (f"{' and '.join(above)}: 95% interval entirely above 0, the mixed model uses more or wider input"
