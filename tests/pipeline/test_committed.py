@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from cem_bench.pipeline import committed as committed_module
 from cem_bench.pipeline.check import inconsistent_results, inconsistent_units
 from cem_bench.pipeline.committed import Committed
@@ -13,16 +11,6 @@ from cem_bench.pipeline.provenance import stale_records
 from cem_bench.pipeline.suites import load_suite
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
-
-
-@pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> Path:
-    """box-blur-5 on the tiny suite: its unit records and complete result file."""
-    from cem_bench.pipeline.runner import run_suite
-
-    out = tmp_path_factory.mktemp("scored")
-    run_suite(load_suite(TINY), ["box-blur-5"], out=out, progress=False, summary=False)
-    return out
 
 
 def test_the_three_checks_share_one_read_of_every_file(scored, monkeypatch):

@@ -14,16 +14,6 @@ from cem_bench.pipeline.suites import load_suite
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_suite.yaml"
 
 
-@pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> Path:
-    """box-blur-5 on the tiny suite: one unit record and its complete result file."""
-    from cem_bench.pipeline.runner import run_suite
-
-    out = tmp_path_factory.mktemp("scored")
-    run_suite(load_suite(TINY), ["box-blur-5"], out=out, progress=False, summary=False)
-    return out
-
-
 @pytest.fixture
 def results(scored, tmp_path) -> Path:
     """A private copy to edit."""
