@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cem_bench.core.metrics.catalog import UNBOUNDED
+
 MIN_IMAGES = 10  # fewer images: "n too small", no interval, no test
 RESAMPLES = 4999  # the findings' tests: p-values resolved to 1/5000
 # Descriptive table cells: the result files' own bootstrap (the suites' `bootstrap.resamples`), so a cell the
@@ -79,7 +81,7 @@ class ImageMean:
     resamples: int = RESAMPLES
     seed: int = SEED
     minimum: int = MIN_IMAGES
-    support: tuple[float, float] = (-math.inf, math.inf)  # the values the mean can take (a rate: [0, 1])
+    support: tuple[float, float] = UNBOUNDED  # the values the mean can take (a rate: [0, 1])
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=np.float64)
@@ -202,6 +204,6 @@ class ImageMean:
 
 
 def image_mean(frame: pd.DataFrame, column: str, by: str = "image", resamples: int = RESAMPLES,
-               support: tuple[float, float] = (-math.inf, math.inf)) -> ImageMean:
+               support: tuple[float, float] = UNBOUNDED) -> ImageMean:
     """:class:`ImageMean` of ``column`` over the images of ``frame`` (its rows are units)."""
     return ImageMean(image_means(frame, column, by).to_numpy(), resamples=resamples, support=support)

@@ -41,7 +41,6 @@ class Committed:
     """The suite's result files (``<results>/<suite>/<task>/<model>.json``), unit records
     (``<results>/<suite>/.units/*.json``) and plan, read once."""
 
-    suite: Suite
     results: tuple[Read, ...]
     units: tuple[Read, ...]
     planned: dict[str, Unit] = field(repr=False)
@@ -49,8 +48,7 @@ class Committed:
     @classmethod
     def read(cls, results_dir: str | Path, suite: Suite) -> Committed:
         folder = Path(results_dir) / suite.name / UNITS_DIR
-        return cls(suite=suite,
-                   results=tuple(read_record(path, "suite_result") for path in result_files(results_dir, suite.name)),
+        return cls(results=tuple(read_record(path, "suite_result") for path in result_files(results_dir, suite.name)),
                    units=tuple(read_record(path, "suite_result#unit") for path in sorted(folder.glob("*.json"))),
                    planned={unit.key: unit for unit in plan(suite)})
 
