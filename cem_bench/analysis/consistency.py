@@ -164,8 +164,12 @@ def require_consistent(record: dict[str, Any], source: str, aggregates: bool = T
     """Raise a one-line :class:`CemBenchError` when ``record`` (read from ``source``) contradicts itself:
     a leaderboard or summary must not print numbers that its own file's maps and units do not give.
     ``aggregates=False`` checks the units only (for aggregates the caller has just derived from them)."""
-    problems = derivation_problems(record) if aggregates else units_problems(record)
+    units = units_problems(record)
+    problems = units + aggregate_problems(record) if aggregates else units
     if problems:
         more = f" (and {len(problems) - 1} more: `cem-bench check` lists them)" if len(problems) > 1 else ""
+        # sound units under stale aggregates (an interval rule changed since the file was written): say the mend
+        mend = "; its units are sound: `cem-bench aggregate --rewrite-aggregates` re-derives its aggregates" \
+            if not units else ""
         raise CemBenchError(f"{source}: refused, its numbers do not follow from its own maps and units: "
-                            f"{problems[0]}{more}")
+                            f"{problems[0]}{more}{mend}")

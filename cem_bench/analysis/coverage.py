@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError, naming
 from cem_bench.records.io import read_result
 
 
@@ -125,7 +125,7 @@ def read_unit_records(folder: str | Path) -> list[dict[str, Any]]:
         try:
             records.append(read_result(path, schema="suite_result#unit"))
         except CemBenchError as error:  # a schema violation does not name the file by itself
-            raise CemBenchError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
+            raise CemBenchError(naming(path, error)) from None
     return records
 
 

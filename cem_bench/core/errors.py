@@ -8,6 +8,17 @@ class CemBenchError(Exception):
     """Bad input or an unusable model: reported to the user without a traceback."""
 
 
+def naming(path: object, error: Exception) -> str:
+    """``error``'s message, prefixed with ``path`` unless it already names it (a schema violation does not).
+
+    >>> naming("r.json", CemBenchError("cannot read result r.json"))
+    'cannot read result r.json'
+    >>> naming("r.json", CemBenchError("units[0]: missing"))
+    'r.json: units[0]: missing'
+    """
+    return str(error) if str(path) in str(error) else f"{path}: {error}"
+
+
 class ParameterError(CemBenchError):
     """A bad value of one named parameter of the library (``fine``, ``batch_size``, ``roi``, ...).
 

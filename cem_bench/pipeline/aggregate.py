@@ -20,7 +20,7 @@ from typing import Any
 from cem_bench.analysis.bootstrap import METHOD, RESAMPLED, UNDEFINED, aggregate_units
 from cem_bench.analysis.cluster import MIN_IMAGES
 from cem_bench.analysis.consistency import ROUNDING_TOL, near, require_consistent, too_many_draws
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError, naming
 from cem_bench.core.files import atomic_write_bytes
 from cem_bench.core.metrics.catalog import METRICS, SUMMARY_DIGITS
 from cem_bench.core.parsing import parse_json
@@ -173,7 +173,7 @@ def rewrite_aggregates(results_dir: str | Path, suites: Sequence[str] | None = N
             try:
                 stored, record = _rederived(path)
             except CemBenchError as error:
-                done.refused.append(str(error) if str(path) in str(error) else f"{path}: {error}")
+                done.refused.append(naming(path, error))
                 continue
             if record == stored:
                 done.current.append(path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cem_bench.core.errors import CemBenchError
+from cem_bench.core.errors import CemBenchError, naming
 from cem_bench.pipeline.plan import Unit, plan
 from cem_bench.pipeline.runner import UNITS_DIR
 from cem_bench.pipeline.suites import Suite
@@ -33,7 +33,7 @@ def read_record(path: Path, schema: str) -> Read:
     try:
         return Read(path, read_result(path, schema=schema))
     except CemBenchError as error:  # unreadable, or not a record of that schema
-        return Read(path, None, str(error) if str(path) in str(error) else f"{path}: {error}")
+        return Read(path, None, naming(path, error))
 
 
 @dataclass(frozen=True)

@@ -137,4 +137,15 @@ def test_a_contradicting_file_is_refused_in_one_line(record):
         require_consistent(edited, "r.json")
     assert str(error.value).startswith("r.json: refused, its numbers do not follow from its own maps and units: "
                                        "aggregates.psnr_gain.mean: committed 42.0, derived ")
+    assert str(error.value).endswith("its units are sound: `cem-bench aggregate --rewrite-aggregates` re-derives "
+                                     "its aggregates")
     assert "\n" not in str(error.value)
+
+
+def test_a_file_with_unsound_units_is_not_told_to_rewrite_its_aggregates(record):
+    edited = copy.deepcopy(record)
+    edited["units"][0]["metrics"]["psnr_gain"] = 42.0
+    with pytest.raises(CemBenchError) as error:
+        require_consistent(edited, "r.json")
+    assert "units[0].metrics.psnr_gain: committed 42.0" in str(error.value)
+    assert "rewrite-aggregates" not in str(error.value)
