@@ -34,7 +34,7 @@ results/standard/.partial reports training"
 LANES=(
   "zoo-dn-rcan-ca adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
   "imdn-x4,pan-x4,carn-m-x4,bsrn-s-x4,realesr-animevideov3-x4,rlfn-ntire-x4,craft-x4,grl-tiny-x4"
-  "zoo-sr-bsrn-ca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16,zoo-sr-msrresnet-b6,zoo-sr-msrresnet-b12"
+  "zoo-sr-bsrn-ca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16,zoo-sr-msrresnet-b12"
   "prn6-rain100l,prenet6-rain100l,prenet6-rain1400,brn-rain1400"
 )
 LIMIT_MIB=63
