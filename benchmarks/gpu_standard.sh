@@ -28,13 +28,13 @@ results/standard/.partial reports training"
 # is complete on CPU), then the published denoisers and x2 models; lane 2 the published x4 models
 # (finding 1 pools them; the leaderboard ranks them); lane 3 the fine-tuned BSRN family (finding 2's SR
 # contrast; its no-attention member is complete on CPU), then the zoo II depth family (finding 1); lane 4
-# the published deraining models (days of CPU each). First-zoo models (zoo-sr-swinir, zoo-sr-rcan-*) are
+# the published deraining models (days of CPU each). First-zoo models (zoo-sr-rcan-*) are
 # left out until their zoo II retraining lands: their units would be discarded
 # (tests/pipeline/test_gpu_standard_lanes.py).
 LANES=(
   "zoo-dn-rcan-ca adnet-color-blind,adnet-color-s50,carn-m-x2,imdn-x2"
   "imdn-x4,pan-x4,carn-m-x4,bsrn-s-x4,realesr-animevideov3-x4,rlfn-ntire-x4,craft-x4,grl-tiny-x4"
-  "zoo-sr-bsrn-ca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16,zoo-sr-msrresnet-b12"
+  "zoo-sr-bsrn-ca,zoo-sr-bsrn-win4,zoo-sr-bsrn-win16,zoo-sr-msrresnet-b12,zoo-sr-swinir"
   "prn6-rain100l,prenet6-rain100l,prenet6-rain1400,brn-rain1400"
 )
 LIMIT_MIB=63
